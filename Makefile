@@ -1,0 +1,32 @@
+# neurosim: two commands for a new user.
+#   make demo   installs everything into .venv and runs the built-in default design
+#   make test   installs everything into .venv and runs the test suite (notebooks included)
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+OUT    ?= out
+STAMP  := $(VENV)/.installed
+
+.PHONY: demo test install system-deps clean
+
+$(STAMP): pyproject.toml
+	bash .ci/system-deps.sh
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e ".[test,notebooks]"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+system-deps:
+	bash .ci/system-deps.sh
+
+demo: $(STAMP)
+	mkdir -p $(OUT)
+	$(VENV)/bin/neurosim run -o $(OUT)/demo.h5 --render $(OUT)/demo.png
+
+test: $(STAMP)
+	$(PY) -m pytest -q -ra --nbmake tests notebooks
+
+clean:
+	rm -rf $(VENV) $(OUT) .pytest_cache

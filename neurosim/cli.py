@@ -1,0 +1,135 @@
+"""The ``neurosim`` command line: run, render, design show/validate."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import math
+import sys
+from pathlib import Path
+
+__all__ = ["main"]
+
+logger = logging.getLogger("neurosim")
+
+
+def _format_value(v) -> str:
+    if isinstance(v, float):
+        if math.isnan(v):
+            return "n/a"
+        return f"{v:.3g}" if abs(v) < 1000 else f"{v:,.0f}"
+    return str(v)
+
+
+def format_summary(summary: dict) -> str:
+    """A two-column text table of a run summary."""
+    width = max(len(k) for k in summary)
+    lines = ["-" * (width + 24)]
+    lines += [f"{k:<{width}}  {_format_value(v)}" for k, v in summary.items()]
+    lines.append(lines[0])
+    return "\n".join(lines)
+
+
+def _cmd_run(args) -> int:
+    from neurosim.pipeline import run
+
+    design = _load(args.design)
+    result = run(design, args.output, progress=not args.no_progress, compression=args.compression)
+    print(format_summary(result.summary))
+    if args.output:
+        print(f"wrote {args.output}")
+    if args.render:
+        _render(design, args.render, result.activity)
+        print(f"wrote {args.render}")
+    return 0
+
+
+def _render(design, path, activity=None) -> None:
+    import numpy as np
+
+    from electrode_models.render import render_implant
+    from neurosim.pipeline import build_probe
+    from neurosim.populations import place_cells
+
+    _, positions, normals, radius = build_probe(design)
+    if activity is None:  # placement only: no network needed to show the layout
+        pop = design.population
+        cells, types, _ = place_cells(positions, pop.reach_radius_um, pop.density_per_mm3,
+                                      pop.excitatory_fraction, pop.min_distance_um,
+                                      np.random.default_rng(design.seed), pop.max_neurons)
+    else:
+        cells, types = activity.positions_um, activity.cell_types
+    render_implant(path, positions, normals, radius, cells, types,
+                   tissue_size_um=design.tissue.size_um,
+                   title=f"{design.name}: {design.implant.layout}, {len(positions)} contacts, "
+                         f"{len(cells)} cells")
+
+
+def _cmd_render(args) -> int:
+    design = _load(args.design)
+    _render(design, args.output)
+    print(f"wrote {args.output}")
+    return 0
+
+
+def _cmd_design(args) -> int:
+    design = _load(args.design)
+    if args.action == "show":
+        print(design.to_toml(), end="")
+    else:
+        print(f"{args.design or 'default design'}: valid")
+    return 0
+
+
+def _load(path):
+    from neurosim.design import load_design
+
+    return load_design(Path(path) if path else None)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="neurosim", description="A digital twin of a brain implant.")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log progress messages")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("run", help="simulate a design end to end and write an HDF5 file")
+    p.add_argument("design", nargs="?", help="design TOML (default: the built-in design)")
+    p.add_argument("-o", "--output", help="HDF5 output file (written atomically)")
+    p.add_argument("--render", help="also write a PNG of the layout in tissue")
+    p.add_argument("--compression", default="none", choices=["none", "gzip", "lzf"],
+                   help="HDF5 filter for the traces (default: none)")
+    p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    p.set_defaults(func=_cmd_run)
+
+    p = sub.add_parser("render", help="write a PNG of the implant in tissue (off-screen)")
+    p.add_argument("design", nargs="?", help="design TOML (default: the built-in design)")
+    p.add_argument("-o", "--output", required=True, help="PNG file")
+    p.set_defaults(func=_cmd_render)
+
+    p = sub.add_parser("design", help="show or validate a design")
+    p.add_argument("action", choices=["show", "validate"])
+    p.add_argument("design", nargs="?", help="design TOML (default: the built-in design)")
+    p.set_defaults(func=_cmd_design)
+    return parser
+
+
+def main(argv=None) -> int:
+    from neurosim.design import DesignError
+
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
+                        format="%(levelname)s %(name)s: %(message)s")
+    try:
+        return args.func(args)
+    except DesignError as exc:
+        print(f"neurosim: {exc}", file=sys.stderr)
+        return 2
+    except ValueError as exc:  # parameter errors raised at a numerical package's boundary
+        if args.verbose:
+            raise
+        print(f"neurosim: error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,153 @@
+"""Writing and reading neurosim HDF5 files, atomically and through the schema."""
+
+from __future__ import annotations
+
+import datetime as _dt
+import os
+from pathlib import Path
+
+import h5py
+import numpy as np
+
+from neurosim.io.schema import FORMAT_NAME, FORMAT_VERSION, ROOT_ATTRS, SCHEMA
+
+__all__ = ["AtomicH5Writer", "read_result", "validate_file"]
+
+_STR = h5py.string_dtype("utf-8")
+
+
+class AtomicH5Writer:
+    """An HDF5 file that appears under its final name only when complete.
+
+    Use as a context manager: the file is written to ``<name>.tmp-<pid>`` in the same directory
+    and renamed (atomic on POSIX) on a clean exit; on an exception the temporary file is removed
+    and nothing appears under the final name.
+
+    Parameters
+    ----------
+    path : str or Path
+        Final file name.
+    compression : {"none", "gzip", "lzf"}
+        Filter for the large trace datasets (gzip is portable to every HDF5 reader).
+    """
+
+    def __init__(self, path, compression: str = "none"):
+        if compression not in ("none", "gzip", "lzf"):
+            raise ValueError(f"compression must be one of ['none', 'gzip', 'lzf'], got {compression!r}")
+        self.path = Path(path)
+        self.tmp_path = self.path.with_name(f"{self.path.name}.tmp-{os.getpid()}")
+        self.compression = None if compression == "none" else compression
+        self.file: h5py.File | None = None
+
+    def __enter__(self) -> "AtomicH5Writer":
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.file = h5py.File(self.tmp_path, "w")
+        self.file.attrs["format"] = FORMAT_NAME
+        self.file.attrs["format_version"] = FORMAT_VERSION
+        self.file.attrs["created_utc"] = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        try:
+            self.file.close()
+        finally:
+            if exc_type is None:
+                os.replace(self.tmp_path, self.path)
+            else:
+                self.tmp_path.unlink(missing_ok=True)
+        return False
+
+    # -- datasets ---------------------------------------------------------------------------
+    def _entry(self, path: str):
+        if path not in SCHEMA:
+            raise KeyError(f"{path!r} is not in the neurosim HDF5 schema")
+        return SCHEMA[path]
+
+    def create_stream(self, path: str, num_samples: int, num_channels: int,
+                      chunk_samples: int) -> h5py.Dataset:
+        """Create a (num_samples, num_channels) dataset to be filled chunk by chunk."""
+        entry = self._entry(path)
+        chunks = (max(1, min(num_samples, chunk_samples, max(1, 2**20 // max(num_channels, 1)))),
+                  num_channels) if num_samples and num_channels else None
+        ds = self.file.create_dataset(path, shape=(num_samples, num_channels), dtype=entry.dtype,
+                                      chunks=chunks, compression=self.compression,
+                                      shuffle=self.compression is not None)
+        ds.attrs["unit"] = entry.unit
+        return ds
+
+    def write(self, path: str, data) -> None:
+        """Write a whole dataset, converting to the schema dtype."""
+        entry = self._entry(path)
+        if entry.dtype == "str":
+            ds = self.file.create_dataset(path, data=str(data), dtype=_STR)
+        else:
+            arr = np.asarray(data).astype(entry.dtype, copy=False)
+            ds = self.file.create_dataset(path, data=arr)
+        ds.attrs["unit"] = entry.unit
+
+    def attrs(self, group: str, **values) -> None:
+        """Set documented attributes of a group (``"/"`` for the root)."""
+        allowed = ROOT_ATTRS.get(group, {})
+        node = self.file.require_group(group) if group != "/" else self.file
+        for name, value in values.items():
+            if name not in allowed:
+                raise KeyError(f"attribute {name!r} of {group!r} is not in the neurosim HDF5 schema")
+            node.attrs[name] = value
+
+
+def validate_file(path) -> list[str]:
+    """Check a file against the schema; return a list of problems (empty: valid)."""
+    problems = []
+    with h5py.File(path, "r") as f:
+        if f.attrs.get("format") != FORMAT_NAME:
+            problems.append(f"root attribute 'format' is {f.attrs.get('format')!r}, expected {FORMAT_NAME!r}")
+        for p, entry in SCHEMA.items():
+            if p not in f:
+                problems.append(f"missing dataset /{p}")
+                continue
+            ds = f[p]
+            if entry.dtype == "str":
+                continue
+            if ds.dtype != np.dtype(entry.dtype):
+                problems.append(f"/{p} has dtype {ds.dtype}, expected {entry.dtype}")
+            ndim = len([s for s in entry.shape.strip("()").split(",") if s.strip()])
+            if len(ds.shape) != ndim:
+                problems.append(f"/{p} has shape {ds.shape}, expected {entry.shape}")
+        for group, attrs in ROOT_ATTRS.items():
+            node = f if group == "/" else f.get(group)
+            for name in attrs:
+                if node is None or name not in node.attrs:
+                    problems.append(f"missing attribute {name!r} of {group!r}")
+    return problems
+
+
+def read_result(path, traces: bool = False) -> dict:
+    """Read a neurosim file into a flat dict keyed by schema path (plus ``attrs/<group>``).
+
+    Large trace datasets are read only with ``traces=True``.
+    """
+    out: dict = {}
+    with h5py.File(path, "r") as f:
+        if f.attrs.get("format") != FORMAT_NAME:
+            raise ValueError(f"{str(path)!r} is not a neurosim file (root attribute 'format' = "
+                             f"{f.attrs.get('format')!r})")
+        for p, entry in SCHEMA.items():
+            if p not in f or (p.startswith("recording/traces") and not traces):
+                continue
+            if entry.dtype == "str":
+                out[p] = f[p][()].decode() if isinstance(f[p][()], bytes) else f[p][()]
+            else:
+                out[p] = f[p][()]
+        for group in ROOT_ATTRS:
+            node = f if group == "/" else f.get(group)
+            if node is not None:
+                out[f"attrs/{group.strip('/') or 'root'}"] = {k: _plain(v) for k, v in node.attrs.items()}
+    return out
+
+
+def _plain(v):
+    if isinstance(v, np.generic):
+        return v.item()
+    if isinstance(v, bytes):
+        return v.decode()
+    return v

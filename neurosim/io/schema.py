@@ -1,0 +1,111 @@
+"""The neurosim HDF5 file format: every dataset's path, dtype, shape, unit and meaning.
+
+The writer (:mod:`neurosim.io.hdf5`) creates datasets only through :data:`SCHEMA` and the reader
+checks files against it; ``docs/file_format.md`` is generated from it
+(``python -m neurosim.io.schema > docs/file_format.md``). Shapes use the symbols
+``S`` samples, ``C`` channels, ``N`` spikes, ``U`` units (simulated cells), ``T`` template samples,
+``K`` sparse channels per unit, ``E`` chip events.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = ["FORMAT_NAME", "FORMAT_VERSION", "Entry", "SCHEMA", "ROOT_ATTRS", "markdown"]
+
+FORMAT_NAME = "neurosim"
+FORMAT_VERSION = "0.1"
+
+
+@dataclass(frozen=True)
+class Entry:
+    dtype: str
+    shape: str
+    unit: str
+    description: str
+
+
+SCHEMA: dict[str, Entry] = {
+    # recording
+    "recording/traces_uV": Entry("float32", "(S, C)", "uV",
+                                 "signal at the electrodes: spikes + thermal + amplifier noise (input-referred), before the chip"),
+    "recording/traces_adc": Entry("int16", "(S, C)", "ADC code",
+                                  "chip output after front end (band-pass, gain, saturation) and ADC; uV = code * attrs adc_lsb_uV"),
+    # ground truth
+    "ground_truth/spike_times_s": Entry("float64", "(N,)", "s", "true spike times (trough of the template on its best channel)"),
+    "ground_truth/spike_samples": Entry("int64", "(N,)", "sample", "true spike times as sample indices"),
+    "ground_truth/spike_units": Entry("int32", "(N,)", "", "unit index of each spike"),
+    "ground_truth/units/positions_um": Entry("float64", "(U, 3)", "um", "soma positions (tissue frame, surface z = 0)"),
+    "ground_truth/units/cell_type": Entry("int8", "(U,)", "", "0 pyramidal (excitatory), 1 interneuron (inhibitory)"),
+    "ground_truth/units/orientation": Entry("float64", "(U, 3)", "", "unit vector of the cell's main axis"),
+    "ground_truth/units/firing_rate_hz": Entry("float64", "(U,)", "Hz", "mean firing rate over the recording"),
+    "ground_truth/units/peak_amplitude_uV": Entry("float32", "(U,)", "uV", "signed peak of the raw template on its best channel"),
+    "ground_truth/units/snr": Entry("float32", "(U,)", "", "filtered template peak on best channel / noise sigma (MAD) there"),
+    "ground_truth/units/best_channel": Entry("int32", "(U,)", "", "channel with the largest filtered amplitude (-1: none)"),
+    "ground_truth/templates/waveforms_uV": Entry("float32", "(U, T, K)", "uV", "raw templates on each unit's K channels"),
+    "ground_truth/templates/channel_index": Entry("int32", "(U, K)", "", "channels of the sparse templates (-1: padding)"),
+    # probe
+    "probe/contact_positions_um": Entry("float64", "(C, 3)", "um", "contact centres in the tissue frame"),
+    "probe/contact_plane_axes": Entry("float64", "(C, 2, 3)", "", "two unit vectors spanning each contact's plane"),
+    "probe/contact_radius_um": Entry("float64", "(C,)", "um", "contact (disc) radius"),
+    "probe/impedance_ohm": Entry("float64", "(C,)", "ohm", "|Z| at 1 kHz of each contact"),
+    "probe/probeinterface_json": Entry("str", "()", "", "the probe as probeinterface JSON"),
+    # chip
+    "chip/events/sample_index": Entry("int64", "(E,)", "sample", "on-chip detections: sample of the threshold crossing"),
+    "chip/events/channel": Entry("int32", "(E,)", "", "on-chip detections: channel"),
+    "chip/threshold_uV": Entry("float64", "(C,)", "uV", "detection threshold per channel, input-referred"),
+    "chip/noise_uV_rms": Entry("float64", "(C,)", "uV", "noise sigma per channel estimated on chip (median|x|/0.6745), input-referred"),
+    "chip/input_noise_uV_rms": Entry("float64", "(C,)", "uV", "white-noise sigma added at the electrodes (thermal + amplifier) over 0..fs/2"),
+    "chip/saturated_samples": Entry("int64", "(C,)", "sample", "samples clipped by the front end"),
+    # scores
+    "scores/channel/precision": Entry("float64", "(C,)", "", "matched detections / detections (NaN: no detection)"),
+    "scores/channel/recall": Entry("float64", "(C,)", "", "matched true events / true events (NaN: none)"),
+    "scores/channel/f1": Entry("float64", "(C,)", "", "harmonic mean of precision and recall"),
+    "scores/channel/num_detected": Entry("int64", "(C,)", "", "detections in the scored window"),
+    "scores/channel/num_true": Entry("int64", "(C,)", "", "spikes of units whose noise-free template crosses the threshold"),
+    "scores/unit/recall": Entry("float64", "(U,)", "", "fraction of a unit's spikes detected on its best channel"),
+    "scores/unit/detectable": Entry("bool", "(U,)", "", "noise-free template crosses the threshold on its best channel"),
+}
+
+#: Attributes: path -> {name: description}. Units are in the names.
+ROOT_ATTRS: dict[str, dict[str, str]] = {
+    "/": {"format": "always 'neurosim'", "format_version": "file format version",
+          "neurosim_version": "package version that wrote the file", "seed": "master seed",
+          "created_utc": "ISO time of writing", "design_toml": "the full design as TOML"},
+    "recording": {"fs_hz": "sampling rate", "duration_s": "recording length",
+                  "adc_lsb_uV": "input-referred size of one ADC code", "gain_v_per_v": "front-end gain"},
+    "ground_truth/templates": {"nbefore": "template samples before the spike time", "fs_hz": "template sampling rate"},
+    "probe": {"layout": "layout name", "material": "site material"},
+    "chip": {"group_delay_s": "front-end group delay at the band centre (information; detections are matched at their crossing sample)",
+             "raw_rate_bps": "raw data rate", "event_rate_bps": "event data rate",
+             "transmitted_rate_bps": "rate of the selected output mode", "link_capacity_bps": "radio link capacity",
+             "link_utilisation": "transmitted / link capacity", "output_mode": "raw or events",
+             "power_amplifier_uW": "amplifiers, all channels", "power_adc_uW": "ADCs", "power_digital_uW": "detector logic",
+             "power_radio_uW": "radio", "power_total_uW": "chip total", "power_per_channel_uW": "total / channels"},
+    "scores": {"precision": "micro-averaged over channels", "recall": "micro-averaged over channels",
+               "f1": "from precision and recall", "tolerance_ms": "matching half-window",
+               "window_start_s": "start of scored window (after calibration)", "window_stop_s": "end of scored window",
+               "num_detectable_units": "units whose noise-free template crosses threshold"},
+}
+
+
+def markdown() -> str:
+    """The schema as a Markdown document (``docs/file_format.md``)."""
+    lines = [f"# The neurosim HDF5 file format (version {FORMAT_VERSION})", "",
+             "Generated from `neurosim/io/schema.py`; do not edit by hand. "
+             "Shapes: S samples, C channels, N spikes, U units, T template samples, "
+             "K sparse channels per unit, E chip events.", "",
+             "Files are written to a temporary name and renamed when complete, so a file under "
+             "its final name is always whole.", "",
+             "## Datasets", "", "| path | dtype | shape | unit | meaning |", "|---|---|---|---|---|"]
+    for path, e in SCHEMA.items():
+        lines.append(f"| `/{path}` | {e.dtype} | {e.shape} | {e.unit} | {e.description} |")
+    lines += ["", "## Attributes", "", "| group | attribute | meaning |", "|---|---|---|"]
+    for group, attrs in ROOT_ATTRS.items():
+        for name, desc in attrs.items():
+            lines.append(f"| `{group}` | `{name}` | {desc} |")
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    print(markdown(), end="")

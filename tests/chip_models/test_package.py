@@ -1,0 +1,35 @@
+"""Package hygiene: public API, forbidden imports, no assert-based validation, module size."""
+
+import ast
+import pathlib
+import subprocess
+import sys
+
+import chip_models
+
+PKG_DIR = pathlib.Path(chip_models.__file__).parent
+
+
+def test_public_api():
+    expected = {"FrontEnd", "ADC", "MADThresholdDetector", "raw_rate_bps", "event_rate_bps",
+                "event_bits", "PowerBudget", "chip_power", "amplifier_power_uW", "adc_power_uW",
+                "digital_power_uW", "radio_power_uW"}
+    assert expected <= set(chip_models.__all__)
+    assert all(hasattr(chip_models, name) for name in chip_models.__all__)
+
+
+def test_does_not_import_forbidden_packages():
+    code = ("import sys, chip_models; "
+            "bad = {'neurosim', 'electrode_models', 'h5py', 'dask', 'pyvista'} & "
+            "{m.split('.')[0] for m in sys.modules}; print(sorted(bad))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         cwd=PKG_DIR.parent, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+def test_no_assert_and_small_modules():
+    for path in PKG_DIR.glob("*.py"):
+        source = path.read_text(encoding="utf-8")
+        tree = ast.parse(source)
+        assert not any(isinstance(node, ast.Assert) for node in ast.walk(tree)), path.name
+        assert len(source.splitlines()) < 400, path.name
