@@ -25,9 +25,10 @@ class FrontEnd:
         \; -V_\mathrm{swing}, \; +V_\mathrm{swing}\big)
 
     where :math:`h` is ``scipy.signal.butter(filter_order, [highpass_hz, lowpass_hz],
-    'bandpass', fs=fs_hz)`` run as second-order sections (``sos``). The filter state of every
-    channel is kept between calls of :meth:`process`, so a signal processed in chunks of any
-    size gives bitwise the same output as processed in one go.
+    'bandpass', fs=fs_hz)`` run as second-order sections (``sos``), with the recurrence and state
+    layout of ``scipy.signal.sosfilt`` (a Numba kernel, float64 arithmetic, float32 output).
+    The filter state of every channel is kept between calls of :meth:`process`, so a signal
+    processed in chunks of any size gives bitwise the same output as processed in one go.
 
     Parameters
     ----------

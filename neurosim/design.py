@@ -69,7 +69,7 @@ class Population(_Section):
     min_distance_um: float = _f(15.0, 0.0, 100.0, "um", "no soma closer than this to a contact (tissue damage)")
     excitatory_fraction: float = _f(0.8, 0.0, 1.0, "", "fraction of pyramidal (excitatory) cells")
     max_neurons: int = _f(50000, 1, 2_000_000, "neurons", "refuse designs that would simulate more cells")
-    drive_rate_hz: float = _f(7.0, 0.0, 100.0, "Hz", "rate of each of the external Poisson inputs per cell")
+    drive_rate_hz: float = _f(6.0, 0.0, 100.0, "Hz", "rate of each of the external Poisson inputs per cell")
     num_external_inputs: int = _f(100, 0, 10000, "inputs", "external Poisson inputs per cell")
     inhibition_ratio: float = _f(7.0, 0.0, 20.0, "", "relative inhibitory synaptic strength g (Brunel 2000)")
     psp_mV: float = _f(0.8, 0.01, 10.0, "mV", "size of one excitatory synaptic input")
@@ -134,6 +134,8 @@ class Recording(_Section):
 
 class Scoring(_Section):
     tolerance_ms: float = _f(0.4, 0.01, 5.0, "ms", "matching tolerance of a detection to a true spike")
+    present_fraction: float = _f(0.5, 0.0, 1.0, "",
+                                 "units reaching this fraction of the threshold justify a detection")
 
 
 class Design(_Section):

@@ -200,7 +200,8 @@ def run(design: Design | str | Path | dict | None = None, out_path: str | Path |
         # the crossing leads the template trough (~0.1 ms) by about as much as the filter's
         # group delay lags it, so removing only the group delay would bias the match.
         scores = score_detection(spike_samples, spike_units, ev_s, ev_c, templates.channel_index,
-                                 peaks, threshold_uV, tol, window=window)
+                                 peaks, threshold_uV, tol, window=window,
+                                 present_fraction=design.scoring.present_fraction)
         u_idx = np.arange(activity.num_cells)
         best = scores.unit_best_channel
         has_best = best >= 0

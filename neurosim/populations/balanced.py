@@ -52,7 +52,7 @@ class BalancedParams:
     inhibition_ratio: float = 7.0
     in_degree: int = 100
     num_external_inputs: int = 100
-    drive_rate_hz: float = 7.0
+    drive_rate_hz: float = 6.0
     dt_ms: float = 0.1
 
 
