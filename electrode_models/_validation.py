@@ -70,3 +70,16 @@ def check_array(name: str, value, ndim: int | None = None, shape: tuple | None =
             want = "(" + ", ".join("any" if s is None else str(s) for s in shape) + ")"
             raise ValueError(f"{name} must have shape {want}, got {arr.shape}")
     return arr
+
+
+def check_chunk(name: str, chunk) -> np.ndarray:
+    """Return ``chunk`` if it is a C-contiguous float32 array (n_samples, n_channels), else raise.
+
+    Chunks are modified in place by the kernels, so no conversion is made.
+    """
+    if not isinstance(chunk, np.ndarray) or chunk.dtype != np.float32 or chunk.ndim != 2 \
+            or not chunk.flags.c_contiguous:
+        raise ValueError(f"{name} must be a C-contiguous float32 array of shape "
+                         f"(n_samples, n_channels), got {type(chunk).__name__} "
+                         f"{getattr(chunk, 'dtype', None)} {getattr(chunk, 'shape', None)}")
+    return chunk

@@ -28,7 +28,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._noise_kernels import add_noise_kernel, channel_keys
-from ._validation import check_array, check_int, check_range
+from ._validation import check_array, check_chunk, check_int, check_range
 
 BOLTZMANN_J_PER_K = 1.380649e-23
 _BLOCK_PAIRS = 1024
@@ -44,11 +44,7 @@ def add_gaussian_noise(chunk_uV: np.ndarray, chunk_start_sample: int, sigma_uV, 
     sigma_uV : array, shape (n_channels,), noise standard deviation per channel (µV), >= 0.
     seed : int, in [0, 2**64 - 1].
     """
-    if not isinstance(chunk_uV, np.ndarray) or chunk_uV.dtype != np.float32 or chunk_uV.ndim != 2 \
-            or not chunk_uV.flags.c_contiguous:
-        raise ValueError("chunk_uV must be a C-contiguous float32 array of shape "
-                         f"(n_samples, n_channels), got {type(chunk_uV).__name__} "
-                         f"{getattr(chunk_uV, 'dtype', None)} {getattr(chunk_uV, 'shape', None)}")
+    check_chunk("chunk_uV", chunk_uV)
     start = check_int("chunk_start_sample", chunk_start_sample, 0, None)
     sig = check_array("sigma_uV", sigma_uV, shape=(chunk_uV.shape[1],), dtype=float)
     if not np.all(np.isfinite(sig) & (sig >= 0)):

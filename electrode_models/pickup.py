@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._pickup_kernels import inject_kernel
-from ._validation import check_array, check_int
+from ._validation import check_array, check_chunk, check_int
 from .templates import SparseTemplates
 
 _BLOCK_SAMPLES = 1024
@@ -28,11 +28,7 @@ def inject_spikes(chunk_uV: np.ndarray, chunk_start_sample: int, spike_samples, 
     spike_units : array of int64, shape (n_spikes,), unit index in [0, templates.n_units).
     templates : SparseTemplates
     """
-    if not isinstance(chunk_uV, np.ndarray) or chunk_uV.dtype != np.float32 or chunk_uV.ndim != 2 \
-            or not chunk_uV.flags.c_contiguous:
-        raise ValueError("chunk_uV must be a C-contiguous float32 array of shape "
-                         f"(n_samples, n_channels), got {type(chunk_uV).__name__} "
-                         f"{getattr(chunk_uV, 'dtype', None)} {getattr(chunk_uV, 'shape', None)}")
+    check_chunk("chunk_uV", chunk_uV)
     start = check_int("chunk_start_sample", chunk_start_sample, 0, None)
     s = check_array("spike_samples", spike_samples, ndim=1, dtype=np.int64)
     u = check_array("spike_units", spike_units, shape=(s.shape[0],), dtype=np.int64)

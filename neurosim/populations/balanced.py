@@ -56,6 +56,21 @@ class BalancedParams:
     dt_ms: float = 0.1
 
 
+def _import_brian2():
+    """Import Brian2 without letting it replace ``sys.excepthook``.
+
+    Brian2 installs a hook that reports *every* uncaught exception of the process as a Brian2
+    bug; neurosim's own errors must reach the user as they are.
+    """
+    import sys
+
+    hook = sys.excepthook
+    import brian2
+
+    sys.excepthook = hook
+    return brian2
+
+
 def simulate_balanced_ei(num_excitatory: int, num_inhibitory: int, duration_s: float, seed: int,
                          params: BalancedParams = BalancedParams()):
     """Simulate the network and return plain arrays.
@@ -75,8 +90,7 @@ def simulate_balanced_ei(num_excitatory: int, num_inhibitory: int, duration_s: f
         Spike times on the simulation grid (multiples of ``dt_ms``), s.
     spike_units : np.ndarray, int64, shape (num_spikes,)
     """
-    import brian2 as b2
-
+    b2 = _import_brian2()
     n = num_excitatory + num_inhibitory
     if n == 0:
         return np.zeros(0), np.zeros(0, dtype=np.int64)
