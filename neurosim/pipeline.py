@@ -65,9 +65,7 @@ def build_probe(design: Design):
     probe = em.make_probe(imp.layout, site_radius_um=imp.site_radius_um, **imp.layout_params)
     probe.move([imp.position_um[0], imp.position_um[1], 0.0])
     positions = np.asarray(probe.contact_positions, dtype=float)
-    axes = np.asarray(probe.contact_plane_axes, dtype=float)
-    normals = np.cross(axes[:, 0], axes[:, 1])
-    normals /= np.linalg.norm(normals, axis=1, keepdims=True)
+    normals = em.contact_normals(probe)
     radius = np.array([p["radius"] for p in probe.contact_shape_params], dtype=float)
     return probe, positions, normals, radius
 
@@ -132,7 +130,8 @@ def run(design: Design | str | Path | dict | None = None, out_path: str | Path |
     num_channels = positions.shape[0]
 
     logger.info("simulating the population (%s)", design.population.model)
-    activity = simulate_population(design.population, positions, rec.duration_s, pop_ss)
+    activity = simulate_population(design.population, positions, rec.duration_s, pop_ss,
+                                   progress=progress)
     timings["cortex_s"] = time.perf_counter() - t0
 
     t1 = time.perf_counter()

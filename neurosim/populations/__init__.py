@@ -16,7 +16,7 @@ __all__ = ["Activity", "CELL_TYPE_NAMES", "PYRAMIDAL", "INTERNEURON", "simulate_
 
 
 def simulate_population(population, contact_positions_um: np.ndarray, duration_s: float,
-                        seed_sequence: np.random.SeedSequence, *, progress=None) -> Activity:
+                        seed_sequence: np.random.SeedSequence, *, progress: bool = False) -> Activity:
     """Place cells around the contacts and simulate the population model.
 
     Parameters
@@ -29,6 +29,8 @@ def simulate_population(population, contact_positions_um: np.ndarray, duration_s
         Biological time to simulate, s.
     seed_sequence : np.random.SeedSequence
         Source of the placement, network and spike-time jitter seeds.
+    progress : bool
+        Show a progress bar while the network runs.
 
     Returns
     -------
@@ -50,7 +52,8 @@ def simulate_population(population, contact_positions_um: np.ndarray, duration_s
                             drive_rate_hz=population.drive_rate_hz,
                             psp_e_mV=population.psp_mV)
     net_seed = int(net_ss.generate_state(1, dtype=np.uint32)[0])
-    times, units = simulate_balanced_ei(n_e, len(types) - n_e, duration_s, net_seed, params)
+    times, units = simulate_balanced_ei(n_e, len(types) - n_e, duration_s, net_seed, params,
+                                        progress=progress)
     rng = np.random.default_rng(jitter_ss)
     times = times + rng.random(times.shape) * params.dt_ms * 1e-3
     times = np.minimum(times, np.nextafter(duration_s, 0.0))

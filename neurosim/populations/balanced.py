@@ -30,6 +30,7 @@ import logging
 from dataclasses import dataclass
 
 import numpy as np
+from tqdm.auto import tqdm
 
 __all__ = ["simulate_balanced_ei", "BalancedParams"]
 
@@ -72,7 +73,7 @@ def _import_brian2():
 
 
 def simulate_balanced_ei(num_excitatory: int, num_inhibitory: int, duration_s: float, seed: int,
-                         params: BalancedParams = BalancedParams()):
+                         params: BalancedParams = BalancedParams(), progress: bool = False):
     """Simulate the network and return plain arrays.
 
     Parameters
@@ -83,6 +84,8 @@ def simulate_balanced_ei(num_excitatory: int, num_inhibitory: int, duration_s: f
         Biological time, s.
     seed : int
         Seed for Brian2's and NumPy's generators (connectivity, initial state, Poisson drive).
+    progress : bool
+        Show a progress bar over biological time.
 
     Returns
     -------
@@ -138,7 +141,14 @@ def simulate_balanced_ei(num_excitatory: int, num_inhibitory: int, duration_s: f
         monitor = b2.SpikeMonitor(group, name="spikes")
         objects.append(monitor)
         net = b2.Network(*objects)
-        net.run(duration_s * b2.second, namespace={})
+        with tqdm(total=round(duration_s, 3), desc="cortex (Brian2)", unit="s bio",
+                  disable=not progress, bar_format="{l_bar}{bar}| {n:.2f}/{total:.2f} s [{elapsed}]") as bar:
+            def report(elapsed, completed, start, duration):
+                bar.n = round(float(completed) * duration_s, 3)
+                bar.refresh()
+
+            net.run(duration_s * b2.second, namespace={}, report=report,
+                    report_period=0.5 * b2.second)
         times = np.asarray(monitor.t_[:], dtype=np.float64)
         units = np.asarray(monitor.i[:], dtype=np.int64)
     finally:
