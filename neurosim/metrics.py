@@ -18,7 +18,9 @@ What counts as a true event on a channel differs for the two measures:
   kind; scoring them as false positives would misreport the detector.
 
 Per unit, recall is the fraction of its spikes matched on its best channel (largest filtered
-amplitude); a detection may serve the recall of several units (detection is not sorting).
+amplitude); a detection may serve the recall of several units (detection is not sorting). As
+threshold detection does not say which unit fired, a unit's precision is that of its best
+channel (how clean the event stream is where the unit is best seen) and its F1 combines the two.
 """
 
 from __future__ import annotations
@@ -91,6 +93,8 @@ class DetectionScores:
     channel_num_true: np.ndarray
     channel_num_matched: np.ndarray
     unit_recall: np.ndarray
+    unit_precision: np.ndarray
+    unit_f1: np.ndarray
     unit_num_spikes: np.ndarray
     unit_best_channel: np.ndarray
     unit_detectable: np.ndarray
@@ -188,12 +192,14 @@ def score_detection(spike_samples, spike_units, det_samples, det_channels,
         mt, _ = match_events(spike_samples[order[bounds[u]:bounds[u + 1]]], dets, tolerance_samples)
         unit_recall[u] = mt.mean()
 
+    unit_precision = np.where(best_ch >= 0, precision[np.maximum(best_ch, 0)], np.nan)
     tot_det, tot_true = n_det.sum(), n_true.sum()
     p_all = n_match_det.sum() / tot_det if tot_det else float("nan")
     r_all = n_match_true.sum() / tot_true if tot_true else float("nan")
     return DetectionScores(
         channel_precision=precision, channel_recall=recall, channel_f1=f1_score(precision, recall),
         channel_num_detected=n_det, channel_num_true=n_true, channel_num_matched=n_match_det,
-        unit_recall=unit_recall, unit_num_spikes=unit_n, unit_best_channel=best_ch.astype(np.int64),
+        unit_recall=unit_recall, unit_precision=unit_precision,
+        unit_f1=f1_score(unit_precision, unit_recall), unit_num_spikes=unit_n, unit_best_channel=best_ch.astype(np.int64),
         unit_detectable=detectable, precision=float(p_all), recall=float(r_all),
         f1=float(f1_score(p_all, r_all)))

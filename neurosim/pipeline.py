@@ -236,6 +236,7 @@ def run(design: Design | str | Path | dict | None = None, out_path: str | Path |
             "spikes": activity.num_spikes,
             "detectable units": int(scores.unit_detectable.sum()),
             "median SNR of detectable units": _median(snr[scores.unit_detectable]),
+            "median F1 of detectable units": _median(scores.unit_f1[scores.unit_detectable]),
             "noise (uV rms, median channel)": float(np.median(noise_uV)),
             "impedance at 1 kHz (kOhm)": float(np.median(impedance) / 1e3),
             "detections": int(len(ev_s)),
@@ -327,6 +328,8 @@ def _write_file(w, design, seed, activity, templates, probe, positions, radius, 
     w.write("scores/channel/num_detected", s.channel_num_detected)
     w.write("scores/channel/num_true", s.channel_num_true)
     w.write("scores/unit/recall", s.unit_recall)
+    w.write("scores/unit/precision", s.unit_precision)
+    w.write("scores/unit/f1", s.unit_f1)
     w.write("scores/unit/detectable", s.unit_detectable)
     w.attrs("scores", precision=s.precision, recall=s.recall, f1=s.f1,
             tolerance_ms=design.scoring.tolerance_ms, window_start_s=window[0] / fs,

@@ -2,7 +2,7 @@
 
 The writer (:mod:`neurosim.io.hdf5`) creates datasets only through :data:`SCHEMA` and the reader
 checks files against it; ``docs/file_format.md`` is generated from it
-(``python -m neurosim.io.schema > docs/file_format.md``). Shapes use the symbols
+(regenerate with ``neurosim.io.schema.markdown()``). Shapes use the symbols
 ``S`` samples, ``C`` channels, ``N`` spikes, ``U`` units (simulated cells), ``T`` template samples,
 ``K`` sparse channels per unit, ``E`` chip events.
 """
@@ -64,6 +64,8 @@ SCHEMA: dict[str, Entry] = {
     "scores/channel/num_detected": Entry("int64", "(C,)", "", "detections in the scored window"),
     "scores/channel/num_true": Entry("int64", "(C,)", "", "spikes of units whose noise-free template crosses the threshold"),
     "scores/unit/recall": Entry("float64", "(U,)", "", "fraction of a unit's spikes detected on its best channel"),
+    "scores/unit/precision": Entry("float64", "(U,)", "", "precision of the unit's best channel (detection is not sorting)"),
+    "scores/unit/f1": Entry("float64", "(U,)", "", "harmonic mean of the unit's precision and recall"),
     "scores/unit/detectable": Entry("bool", "(U,)", "", "noise-free template crosses the threshold on its best channel"),
 }
 

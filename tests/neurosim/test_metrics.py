@@ -60,6 +60,8 @@ def test_score_detection_known_counts():
     assert sc.precision == pytest.approx(4 / 6) and sc.recall == pytest.approx(4 / 6)
     assert sc.unit_best_channel.tolist() == [0, 1]
     assert sc.unit_recall.tolist() == [0.5, 1.0]
+    assert sc.unit_precision.tolist() == [0.5, 1.0]  # precision of each unit's best channel
+    assert sc.unit_f1.tolist() == [0.5, 1.0]
     assert sc.unit_detectable.tolist() == [True, True]
 
 
