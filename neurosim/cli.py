@@ -34,10 +34,16 @@ def _cmd_run(args) -> int:
     from neurosim.pipeline import run
 
     design = _load(args.design)
-    result = run(design, args.output, progress=not args.no_progress, compression=args.compression)
+    result = run(design, args.output, progress=not args.no_progress, compression=args.compression,
+                 cache_dir=args.cache_dir)
     print(format_summary(result.summary))
     if args.output:
         print(f"wrote {args.output}")
+    if args.report:
+        from neurosim.report import design_report_figure
+
+        design_report_figure(result, args.report)
+        print(f"wrote {args.report}")
     if args.render:
         _render(design, args.render, result.activity)
         print(f"wrote {args.render}")
@@ -63,6 +69,23 @@ def _render(design, path, activity=None) -> None:
                    tissue_size_um=design.tissue.size_um,
                    title=f"{design.name}: {design.implant.layout}, {len(positions)} contacts, "
                          f"{len(cells)} cells")
+
+
+def _cmd_sweep(args) -> int:
+    from neurosim.sweep import format_table, parse_vary, run_sweep
+
+    vary = parse_vary(args.vary)
+    result = run_sweep(_load(args.design), vary, args.output, zip_values=args.zip,
+                       cache_dir=args.cache_dir, keep_files=args.keep_files,
+                       progress=not args.no_progress)
+    cols = ["point", *vary, "num_channels", "num_cells", "precision", "recall", "f1",
+            "raw_rate_bps", "sent_rate_bps", "fits_link", "power_total_mW", "power_per_channel_uW"]
+    print(format_table(result.rows, cols))
+    print(f"{len(result.rows)} designs in {result.wall_time_s:.1f} s")
+    for p in (result.csv_path, result.h5_path, result.figure_path):
+        if p:
+            print(f"wrote {p}")
+    return 0
 
 
 def _cmd_render(args) -> int:
@@ -98,8 +121,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--render", help="also write a PNG of the layout in tissue")
     p.add_argument("--compression", default="none", choices=["none", "gzip", "lzf"],
                    help="HDF5 filter for the traces (default: none)")
+    p.add_argument("--report", help="also write the design report figure (PNG)")
+    p.add_argument("--cache-dir", help="reuse the simulated cortex from this activity cache")
     p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     p.set_defaults(func=_cmd_run)
+
+    p = sub.add_parser("sweep", help="run a design over values of some of its fields; table + plots",
+                       description="Example: neurosim sweep --vary chip.adc.bits=6,8,10,12 -o sweep/")
+    p.add_argument("design", nargs="?", help="base design TOML (default: the built-in design)")
+    p.add_argument("--vary", action="append", required=True, metavar="FIELD=V1,V2,...",
+                   help="a dotted design field and its values (repeat for a grid)")
+    p.add_argument("--zip", action="store_true", help="take the --vary values in step, not as a grid")
+    p.add_argument("-o", "--output", required=True, help="output folder (sweep.csv, sweep.h5, sweep.png)")
+    p.add_argument("--cache-dir", help="activity cache (default: none)")
+    p.add_argument("--keep-files", action="store_true", help="also write one HDF5 file per point")
+    p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    p.set_defaults(func=_cmd_sweep)
 
     p = sub.add_parser("render", help="write a PNG of the implant in tissue (off-screen)")
     p.add_argument("design", nargs="?", help="design TOML (default: the built-in design)")

@@ -22,7 +22,8 @@ from neurosim import __version__
 from neurosim.design import Design, load_design
 from neurosim.io.hdf5 import AtomicH5Writer
 from neurosim.metrics import DetectionScores, score_detection
-from neurosim.populations import CELL_TYPE_NAMES, Activity, simulate_population
+from neurosim.cortex import get_activity
+from neurosim.populations import CELL_TYPE_NAMES, Activity
 
 __all__ = ["run", "RunResult", "build_probe", "resolve_seed", "electrode_noise_sigma_uV"]
 
@@ -41,6 +42,7 @@ class RunResult:
     activity: Activity
     scores: DetectionScores
     summary: dict
+    metrics: dict = field(default_factory=dict)
     timings_s: dict = field(default_factory=dict)
 
 
@@ -103,7 +105,8 @@ def _filtered_peaks(front_end: cm.FrontEnd, templates, fs_hz: float) -> np.ndarr
 
 
 def run(design: Design | str | Path | dict | None = None, out_path: str | Path | None = None, *,
-        progress: bool = True, compression: str = "none") -> RunResult:
+        progress: bool = True, compression: str = "none", cache_dir: str | Path | None = None,
+        activity: Activity | None = None) -> RunResult:
     """Run the whole twin on a design and (optionally) write the HDF5 file.
 
     Parameters
@@ -116,6 +119,12 @@ def run(design: Design | str | Path | dict | None = None, out_path: str | Path |
         Show a progress bar over the chunks.
     compression : {"none", "gzip", "lzf"}
         HDF5 filter for the trace datasets.
+    cache_dir : path, optional
+        Cache the cortex's activity here (keyed by population section, duration, seed and
+        contacts) and reuse it when present; see :mod:`neurosim.cortex`.
+    activity : Activity, optional
+        Use this activity instead of simulating (e.g. a sweep's shared cortex, already reduced to
+        the cells in reach of this design's contacts).
     """
     design = load_design(design)
     seed = resolve_seed(design)
@@ -123,15 +132,17 @@ def run(design: Design | str | Path | dict | None = None, out_path: str | Path |
     fs = rec.fs_hz
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
-    pop_ss, noise_ss = np.random.SeedSequence(seed).spawn(2)
+    noise_ss = np.random.SeedSequence(seed).spawn(2)[1]
     noise_seed = int(noise_ss.generate_state(1, dtype=np.uint64)[0] >> np.uint64(1))
 
     probe, positions, normals, radius = build_probe(design)
     num_channels = positions.shape[0]
 
-    logger.info("simulating the population (%s)", design.population.model)
-    activity = simulate_population(design.population, positions, rec.duration_s, pop_ss,
-                                   progress=progress)
+    from_cache = activity is not None
+    if activity is None:
+        logger.info("simulating the population (%s)", design.population.model)
+        activity, from_cache = get_activity(design.population, rec.duration_s, seed, positions,
+                                            cache_dir=cache_dir, progress=progress)
     timings["cortex_s"] = time.perf_counter() - t0
 
     t1 = time.perf_counter()
@@ -226,9 +237,23 @@ def run(design: Design | str | Path | dict | None = None, out_path: str | Path |
             supply_V=fe_cfg.supply_V)
 
         rates = activity.rates_hz()
+        detectable = scores.unit_detectable
+        metrics = {
+            "num_channels": num_channels, "num_cells": activity.num_cells,
+            "num_spikes": activity.num_spikes, "num_detectable_units": int(detectable.sum()),
+            "num_detections": int(len(ev_s)), "precision": scores.precision,
+            "recall": scores.recall, "f1": scores.f1,
+            "median_unit_f1": _median(scores.unit_f1[detectable]),
+            "median_snr": _median(snr[detectable]), "noise_uV_rms": float(np.median(noise_uV)),
+            "impedance_kohm": float(np.median(impedance) / 1e3),
+            "raw_rate_bps": raw_bps, "event_rate_bps": event_bps, "sent_rate_bps": sent_bps,
+            "link_capacity_bps": link_bps, "fits_link": bool(sent_bps <= link_bps),
+            **{f"power_{k}": v for k, v in power.as_dict().items()},
+        }
         summary = {
             "design": design.name, "seed": seed, "layout": design.implant.layout,
             "channels": num_channels, "cells simulated": activity.num_cells,
+            "cortex": "reused" if from_cache else "simulated",
             "pyramidal / interneuron": f"{int(np.sum(activity.cell_types == 0))} / "
                                        f"{int(np.sum(activity.cell_types == 1))}",
             "mean rate E / I (Hz)": f"{_mean(rates[activity.cell_types == 0]):.1f} / "
@@ -262,8 +287,10 @@ def run(design: Design | str | Path | dict | None = None, out_path: str | Path |
         raise
     timings["total_s"] = time.perf_counter() - t0
     summary["wall time (s)"] = timings["total_s"]
+    metrics["wall_time_s"] = timings["total_s"]
     return RunResult(design=design, seed=seed, path=Path(out_path) if out_path else None,
-                     activity=activity, scores=scores, summary=summary, timings_s=timings)
+                     activity=activity, scores=scores, summary=summary, metrics=metrics,
+                     timings_s=timings)
 
 
 def _mean(x):
@@ -271,6 +298,8 @@ def _mean(x):
 
 
 def _median(x):
+    x = np.asarray(x, float)
+    x = x[~np.isnan(x)]
     return float(np.median(x)) if len(x) else float("nan")
 
 

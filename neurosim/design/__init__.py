@@ -62,16 +62,24 @@ class Design(Section):
 
     # -- convenience -------------------------------------------------------------------------
     def replace(self, **changes: Any) -> "Design":
-        """A validated copy with dotted-path changes, e.g. ``replace(**{"recording.duration_s": 1})``."""
+        """A validated copy with dotted-path changes, e.g. ``replace(**{"recording.duration_s": 1})``.
+
+        Paths name section fields; inside a free-form dict field (``implant.layout_params``) new
+        keys may be set, e.g. ``"implant.layout_params.pitch_um"``.
+        """
         data = self.model_dump()
         for path, value in changes.items():
-            node = data
+            node, model = data, type(self)
             *parents, leaf = path.split(".")
             for key in parents:
-                if not isinstance(node.get(key), dict):
+                fields = getattr(model, "model_fields", {}) if model is not None else {}
+                if not isinstance(node.get(key), dict) or (model is not None and key not in fields):
                     raise DesignError(f"unknown design field {path!r}")
+                annotation = fields[key].annotation if model is not None else None
+                model = annotation if isinstance(annotation, type) and issubclass(annotation, Section) \
+                    else None
                 node = node[key]
-            if leaf not in node:
+            if leaf not in node and model is not None:
                 raise DesignError(f"unknown design field {path!r}")
             node[leaf] = value
         return Design.from_dict(data)
