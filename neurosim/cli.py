@@ -77,7 +77,8 @@ def _cmd_sweep(args) -> int:
     vary = parse_vary(args.vary)
     result = run_sweep(_load(args.design), vary, args.output, zip_values=args.zip,
                        cache_dir=args.cache_dir, keep_files=args.keep_files,
-                       progress=not args.no_progress)
+                       progress=not args.no_progress, workers=args.workers,
+                       scheduler=args.scheduler)
     cols = ["point", *vary, "num_channels", "num_cells", "precision", "recall", "f1",
             "raw_rate_bps", "sent_rate_bps", "fits_link", "power_total_mW", "power_per_channel_uW"]
     print(format_table(result.rows, cols))
@@ -85,6 +86,20 @@ def _cmd_sweep(args) -> int:
     for p in (result.csv_path, result.h5_path, result.figure_path):
         if p:
             print(f"wrote {p}")
+    return 0
+
+
+def _cmd_dataset(args) -> int:
+    from neurosim.dataset import generate_dataset
+    from neurosim.sweep import format_table, parse_vary
+
+    vary = parse_vary(args.vary) if args.vary else None
+    result = generate_dataset(_load(args.design), args.sessions, args.output, vary=vary,
+                              workers=args.workers, scheduler=args.scheduler,
+                              progress=not args.no_progress)
+    cols = ["session", "seed", *(vary or {}), "num_cells", "num_detections", "f1", "sent_rate_bps"]
+    print(format_table(result.sessions, cols))
+    print(f"{len(result.sessions)} sessions in {result.wall_time_s:.1f} s; index {result.index_path}")
     return 0
 
 
@@ -135,8 +150,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", required=True, help="output folder (sweep.csv, sweep.h5, sweep.png)")
     p.add_argument("--cache-dir", help="activity cache (default: none)")
     p.add_argument("--keep-files", action="store_true", help="also write one HDF5 file per point")
+    p.add_argument("--workers", type=int, help="run points on a local Dask cluster of N processes")
+    p.add_argument("--scheduler", help="run points on an existing Dask cluster (tcp://host:8786)")
     p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     p.set_defaults(func=_cmd_sweep)
+
+    p = sub.add_parser("dataset", help="generate N sessions of a design (labelled training data)",
+                       description="Example: neurosim dataset -n 10 -o data/ --vary chip.front_end.noise_uV_rms=2,4,8")
+    p.add_argument("design", nargs="?", help="session design TOML (default: the built-in design)")
+    p.add_argument("-n", "--sessions", type=int, required=True, help="number of sessions")
+    p.add_argument("-o", "--output", required=True, help="output folder (session files + index)")
+    p.add_argument("--vary", action="append", metavar="FIELD=V1,V2,...",
+                   help="draw this field per session from these values (repeatable)")
+    p.add_argument("--workers", type=int, help="run sessions on a local Dask cluster of N processes")
+    p.add_argument("--scheduler", help="run sessions on an existing Dask cluster (tcp://host:8786)")
+    p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    p.set_defaults(func=_cmd_dataset)
 
     p = sub.add_parser("render", help="write a PNG of the implant in tissue (off-screen)")
     p.add_argument("design", nargs="?", help="design TOML (default: the built-in design)")

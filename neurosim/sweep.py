@@ -22,10 +22,10 @@ from pathlib import Path
 
 import h5py
 import numpy as np
-from tqdm.auto import tqdm
 
 from neurosim.cortex import get_activity, subset_activity
 from neurosim.design import Design, DesignError, load_design
+from neurosim.parallel import map_jobs
 from neurosim.pipeline import build_probe, resolve_seed, run
 
 __all__ = ["parse_vary", "sweep_designs", "run_sweep", "SweepResult"]
@@ -99,7 +99,8 @@ def _cortex_group(design: Design, seed: int) -> str:
 
 def run_sweep(base: Design | str | Path | None, vary: dict[str, list], out_dir: str | Path | None = None,
               *, zip_values: bool = False, cache_dir: str | Path | None = None,
-              keep_files: bool = False, progress: bool = True) -> SweepResult:
+              keep_files: bool = False, progress: bool = True, workers: int | None = None,
+              scheduler: str | None = None) -> SweepResult:
     """Run every point of a sweep; write ``sweep.csv``, ``sweep.h5`` and ``sweep.png`` to out_dir.
 
     Parameters
@@ -114,6 +115,8 @@ def run_sweep(base: Design | str | Path | None, vary: dict[str, list], out_dir: 
         Take the values in step instead of their grid.
     cache_dir : path, optional
         Activity cache shared with ``neurosim run`` (see :mod:`neurosim.cortex`).
+    workers, scheduler
+        Run the points on Dask (see :func:`neurosim.parallel.map_jobs`); the table is the same.
     """
     t0 = time.perf_counter()
     base = load_design(base)
@@ -129,8 +132,7 @@ def run_sweep(base: Design | str | Path | None, vary: dict[str, list], out_dir: 
     if out_dir is not None:
         out_dir.mkdir(parents=True, exist_ok=True)
 
-    rows: list[dict] = [{} for _ in points]
-    bar = tqdm(total=len(points), desc="sweep", unit="design", disable=not progress)
+    jobs = []
     for members in groups.values():
         first = points[members[0]][1]
         union = np.unique(np.concatenate([contacts[i] for i in members]), axis=0)
@@ -142,11 +144,12 @@ def run_sweep(base: Design | str | Path | None, vary: dict[str, list], out_dir: 
             pop = design.population
             activity = subset_activity(shared, contacts[i], pop.reach_radius_um, pop.min_distance_um)
             path = out_dir / f"point-{i:03d}.h5" if (keep_files and out_dir is not None) else None
-            result = run(design, path, progress=False, activity=activity)
-            rows[i] = {"point": i, **{k: _plain(v) for k, v in changes.items()},
-                       **{k: _plain(v) for k, v in result.metrics.items()}}
-            bar.update(1)
-    bar.close()
+            jobs.append((i, changes, design, activity, path))
+    results = map_jobs(_run_point, jobs, workers=workers, scheduler=scheduler, progress=progress,
+                       desc="sweep")
+    rows: list[dict] = [{} for _ in points]
+    for i, row in results:
+        rows[i] = row
     csv_path = h5_path = fig_path = None
     if out_dir is not None:
         csv_path, h5_path = out_dir / "sweep.csv", out_dir / "sweep.h5"
@@ -157,6 +160,13 @@ def run_sweep(base: Design | str | Path | None, vary: dict[str, list], out_dir: 
         fig_path = sweep_figure(rows, list(vary), out_dir / "sweep.png")
     return SweepResult(rows=rows, csv_path=csv_path, h5_path=h5_path, figure_path=fig_path,
                        wall_time_s=time.perf_counter() - t0)
+
+
+def _run_point(job):
+    i, changes, design, activity, path = job
+    result = run(design, path, progress=False, activity=activity)
+    return i, {"point": i, **{k: _plain(v) for k, v in changes.items()},
+               **{k: _plain(v) for k, v in result.metrics.items()}}
 
 
 def _plain(v):

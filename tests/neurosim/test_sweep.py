@@ -67,3 +67,23 @@ def test_cli_sweep_and_report(tiny_design, tmp_path, capsys):
     assert (tmp_path / "r.png").stat().st_size > 10_000
     assert main(["sweep", str(toml), "--vary", "chip.adc.bitz=4", "-o", str(tmp_path / "x")]) == 2
     assert "unknown design field 'chip.adc.bitz'" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_sweep_on_dask_local_cluster_equals_serial(tiny_design, tmp_path):
+    vary = {"chip.detector.threshold_k": [4.0, 5.0, 6.0]}
+    serial = run_sweep(tiny_design, vary, None, progress=False)
+    dask = run_sweep(tiny_design, vary, None, progress=False, workers=2)
+    import json
+
+    def table(rows):  # JSON so that NaN compares equal to NaN
+        return json.dumps([{k: v for k, v in r.items() if k != "wall_time_s"} for r in rows])
+
+    assert table(serial.rows) == table(dask.rows)
+
+
+def test_map_jobs_rejects_negative_workers():
+    from neurosim.parallel import map_jobs
+
+    with pytest.raises(ValueError, match="workers must be >= 0, got -1"):
+        map_jobs(abs, [1], workers=-1)

@@ -1,0 +1,76 @@
+"""Where independent jobs (sweep points, dataset sessions) run: in-process, or on Dask.
+
+- no scheduler and ``workers`` of 0/1: a serial loop in this process (the embedded default);
+- ``workers > 1``: a ``dask.distributed.LocalCluster`` of that many single-threaded processes;
+- ``scheduler="tcp://host:8786"``: an existing Dask cluster.
+
+Results come back in input order and do not depend on where they ran: every job is a pure
+function of its inputs (its design carries its seed). Inside each Dask worker, Numba's thread
+pool is capped at the worker's threads so processes do not oversubscribe the cores.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+
+from tqdm.auto import tqdm
+
+__all__ = ["map_jobs"]
+
+logger = logging.getLogger(__name__)
+
+
+def _capped(fn: Callable, threads: int):
+    def call(item):
+        import numba
+
+        numba.set_num_threads(max(1, min(threads, numba.config.NUMBA_NUM_THREADS)))
+        return fn(item)
+
+    return call
+
+
+def map_jobs(fn: Callable, items: Sequence, *, workers: int | None = None, scheduler: str | None = None,
+             progress: bool = True, desc: str = "jobs", threads_per_worker: int = 1) -> list:
+    """Apply ``fn`` to every item, serially or on Dask, and return the results in order.
+
+    Parameters
+    ----------
+    fn : callable
+        A picklable top-level function of one argument.
+    items : sequence
+        Its arguments.
+    workers : int, optional
+        Local worker processes (> 1 starts a LocalCluster).
+    scheduler : str, optional
+        Address of an existing Dask scheduler; takes precedence over ``workers``.
+    """
+    if workers is not None and workers < 0:
+        raise ValueError(f"workers must be >= 0, got {workers!r}")
+    if scheduler is None and (workers is None or workers <= 1):
+        return [fn(item) for item in tqdm(items, desc=desc, disable=not progress)]
+
+    from dask.distributed import Client, LocalCluster, as_completed
+
+    cluster = None
+    if scheduler is None:
+        cluster = LocalCluster(n_workers=workers, threads_per_worker=threads_per_worker,
+                               processes=True, dashboard_address=None)
+        client = Client(cluster)
+    else:
+        client = Client(scheduler)
+    try:
+        logger.info("running %d %s on %s", len(items), desc, client)
+        futures = client.map(_capped(fn, threads_per_worker), list(items), pure=False)
+        index = {f.key: i for i, f in enumerate(futures)}
+        results: list = [None] * len(futures)
+        with tqdm(total=len(futures), desc=desc, disable=not progress) as bar:
+            for fut in as_completed(futures):
+                results[index[fut.key]] = fut.result()
+                bar.update(1)
+        return results
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
