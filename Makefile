@@ -1,19 +1,20 @@
 # neurosim: two commands for a new user.
 #   make demo   installs everything into .venv and runs the built-in default design
 #   make test   installs everything into .venv and runs the test suite (notebooks included)
+#   make docs   builds the documentation site into site/
 PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 OUT    ?= out
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test install system-deps clean
+.PHONY: demo test docs install system-deps clean
 
 $(STAMP): pyproject.toml
 	bash .ci/system-deps.sh
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e ".[test,notebooks]"
+	$(PY) -m pip install --quiet -e ".[test,notebooks,docs]"
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -28,5 +29,10 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(PY) -m pytest -q -ra --nbmake tests notebooks
 
+docs: $(STAMP)
+	mkdir -p docs/tutorials
+	cp notebooks/*.ipynb docs/tutorials/
+	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --quiet
+
 clean:
-	rm -rf $(VENV) $(OUT) .pytest_cache
+	rm -rf $(VENV) $(OUT) .pytest_cache site
