@@ -3,37 +3,134 @@
 The signal chain, one chunk of ``(num_samples, num_channels)`` at a time, state kept across
 chunks so the result does not depend on the chunk size:
 
-1. :class:`FrontEnd` -- causal Butterworth band-pass, gain and output saturation
-   (input-referred µV in, amplifier output in mV out).
-2. :class:`ADC` -- bipolar mid-tread quantiser (mV in, int16 codes out).
-3. :class:`MADThresholdDetector` -- on-chip threshold crossings with a MAD-calibrated threshold
-   and a dead time (codes in, ``(sample_index, channel)`` events out).
-4. :mod:`~chip_models.datarate` -- bits per second for raw streaming versus events.
-5. :mod:`~chip_models.power` -- power from amplifier NEF, ADC figure of merit, energy per
-   digital operation and per radio bit, summarised as a :class:`PowerBudget`.
+1. :class:`FrontEnd` -- causal Butterworth band-pass, gain, saturation with optional recovery
+   and input-referred :class:`AmplifierNoise` (white + 1/f); :class:`LFPPath` for the
+   decimated LFP band (input-referred µV in, amplifier output in mV out).
+2. :class:`ADC` -- bipolar mid-tread quantiser (mV in, int16 codes out), multiplexed sampling
+   skew (:func:`mux_sample_offsets_s`, :class:`MuxSkew`).
+3. Detectors (:func:`make_detector`): :class:`MADThresholdDetector` (frozen or running MAD),
+   :class:`RMSThresholdDetector`, :class:`AbsoluteThresholdDetector`, :class:`NEODetector`;
+   :class:`SpikeBandPower` features (codes in, ``(sample_index, channel)`` events out).
+4. Output modes: :class:`RiceEncoder` (lossless), :func:`mode_rates_bps` (raw, compressed,
+   events, snippets, binned counts, SBP), :mod:`~chip_models.datarate`.
+5. :class:`EventLink` -- framed telemetry with FIFO overflow and bit-error packet loss.
+6. :mod:`~chip_models.power` -- amplifier NEF, ADC figure of merit, digital ops, radio bits,
+   static and clock power (:class:`PowerBudget`), power density.
+7. :mod:`~chip_models.heat` -- Pennes bioheat temperature rise vs the 1 °C / 2 °C limits.
+8. :mod:`~chip_models.stimulation` -- biphasic pulses, Shannon limit, artefact, blanking.
+9. :func:`chip_report` -- one flat dict of a design's chip numbers.
 
 This package is a numerical library: arrays and floats in, arrays out. It does not import
 ``neurosim``, ``electrode_models``, h5py, Dask or PyVista.
 """
 
 from .adc import ADC
+from .codec import RiceEncoder, rice_decode
 from .datarate import event_bits, event_rate_bps, raw_rate_bps
 from .detector import MADThresholdDetector
+from .detectors import (
+                        DETECTOR_KINDS,
+                        AbsoluteThresholdDetector,
+                        NEODetector,
+                        RMSThresholdDetector,
+                        make_detector,
+)
+from .features import SpikeBandPower
 from .frontend import FrontEnd
-from .power import (PowerBudget, adc_power_uW, amplifier_power_uW, chip_power,
-                    digital_power_uW, radio_power_uW)
+from .heat import (
+                        BRAIN_K_W_PER_M_K,
+                        BRAIN_PERFUSION_W_PER_M3_K,
+                        HEAT_GEOMETRIES,
+                        disc_temperature_rise_K,
+                        implant_temperature_rise_K,
+                        perfusion_length_mm,
+                        sphere_temperature_rise_K,
+                        thermal_check,
+)
+from .lfp import LFPPath
+from .mux import MUX_SCHEMES, MuxSkew, mux_sample_offsets_s
+from .noise import AmplifierNoise
+from .outputs import (
+                        OUTPUT_MODES,
+                        count_bits,
+                        mode_rate_bps,
+                        mode_rates_bps,
+                        snippet_bits,
+)
+from .power import (
+                        POWER_DENSITY_LIMIT_MW_PER_CM2,
+                        PowerBudget,
+                        adc_power_uW,
+                        amplifier_power_uW,
+                        chip_power,
+                        clock_power_uW,
+                        digital_power_uW,
+                        power_density_mW_per_cm2,
+                        radio_power_uW,
+)
+from .report import chip_report
+from .stimulation import (
+                        SHANNON_K_DAMAGE,
+                        SHANNON_K_DEFAULT_LIMIT,
+                        BiphasicPulse,
+                        blank_samples,
+                        pulse_sample_indices,
+                        shannon_k,
+                        stimulation_artefact_uV,
+)
+from .telemetry import EventLink, LinkResult, packet_loss_probability
 
 __all__ = [
-    "ADC",
-    "FrontEnd",
-    "MADThresholdDetector",
-    "PowerBudget",
-    "adc_power_uW",
-    "amplifier_power_uW",
-    "chip_power",
-    "digital_power_uW",
-    "event_bits",
-    "event_rate_bps",
-    "radio_power_uW",
-    "raw_rate_bps",
+                        "ADC",
+                        "BRAIN_K_W_PER_M_K",
+                        "BRAIN_PERFUSION_W_PER_M3_K",
+                        "DETECTOR_KINDS",
+                        "HEAT_GEOMETRIES",
+                        "MUX_SCHEMES",
+                        "OUTPUT_MODES",
+                        "POWER_DENSITY_LIMIT_MW_PER_CM2",
+                        "SHANNON_K_DAMAGE",
+                        "SHANNON_K_DEFAULT_LIMIT",
+                        "AbsoluteThresholdDetector",
+                        "AmplifierNoise",
+                        "BiphasicPulse",
+                        "EventLink",
+                        "FrontEnd",
+                        "LFPPath",
+                        "LinkResult",
+                        "MADThresholdDetector",
+                        "MuxSkew",
+                        "NEODetector",
+                        "PowerBudget",
+                        "RMSThresholdDetector",
+                        "RiceEncoder",
+                        "SpikeBandPower",
+                        "adc_power_uW",
+                        "amplifier_power_uW",
+                        "blank_samples",
+                        "chip_power",
+                        "chip_report",
+                        "clock_power_uW",
+                        "count_bits",
+                        "digital_power_uW",
+                        "disc_temperature_rise_K",
+                        "event_bits",
+                        "event_rate_bps",
+                        "implant_temperature_rise_K",
+                        "make_detector",
+                        "mode_rate_bps",
+                        "mode_rates_bps",
+                        "mux_sample_offsets_s",
+                        "packet_loss_probability",
+                        "perfusion_length_mm",
+                        "power_density_mW_per_cm2",
+                        "pulse_sample_indices",
+                        "radio_power_uW",
+                        "raw_rate_bps",
+                        "rice_decode",
+                        "shannon_k",
+                        "snippet_bits",
+                        "sphere_temperature_rise_K",
+                        "stimulation_artefact_uV",
+                        "thermal_check",
 ]

@@ -180,3 +180,37 @@ def amplifier_current_A(nef: float, noise_V_rms: float, bandwidth_hz: float,
 def walden_power_W(fom_J_per_step: float, enob_bits: float, fs_hz: float) -> float:
     """Walden ADC power ``P = FoM 2^ENOB fs`` in W."""
     return fom_J_per_step * 2.0 ** enob_bits * fs_hz
+
+
+@njit(cache=True)
+def bandpass_gain_clip_recover(x, sos, zi, gain_mV_per_uV, swing_mV, recovery_samples, hold,
+                               out, sat_count):  # pragma: no cover - numba
+    """As :func:`bandpass_gain_clip`, with recovery after saturation.
+
+    Whenever the unclipped output is beyond a rail the output is that rail and a per-channel
+    counter is set to ``recovery_samples``; while it is positive the output stays at the last
+    rail (the amplifier recovering from overload) and the counter counts down. ``hold``
+    (float64, shape (2, num_channels): remaining samples, rail value) is updated in place.
+    ``sat_count`` counts samples at a rail (clipped or holding).
+    """
+    num_samples, num_channels = x.shape
+    num_sections = sos.shape[0]
+    for n in range(num_samples):
+        for c in range(num_channels):
+            v = float(x[n, c])
+            for s in range(num_sections):
+                y = sos[s, 0] * v + zi[s, 0, c]
+                zi[s, 0, c] = sos[s, 1] * v - sos[s, 4] * y + zi[s, 1, c]
+                zi[s, 1, c] = sos[s, 2] * v - sos[s, 5] * y
+                v = y
+            v = v * gain_mV_per_uV
+            if v > swing_mV or v < -swing_mV:
+                v = swing_mV if v > 0 else -swing_mV
+                hold[0, c] = recovery_samples
+                hold[1, c] = v
+                sat_count[c] += 1
+            elif hold[0, c] > 0:
+                hold[0, c] -= 1
+                v = hold[1, c]
+                sat_count[c] += 1
+            out[n, c] = v

@@ -6,6 +6,7 @@ import numpy as np
 
 from . import _kernels
 from ._validation import check_array, check_int, check_range
+from .mux import mux_sample_offsets_s
 
 
 class ADC:
@@ -29,6 +30,11 @@ class ADC:
         Half the input span in mV (input range +/- full_scale_mV), in (0, 1e5].
     fs_hz : float, default 30000.0
         Conversion rate in Hz, in (0, 1e6] (used by the power and data-rate models).
+    channels_per_adc : int, default 1
+        Channels multiplexed onto one converter, in [1, 1024] (Neuropixels 1.0: 12, 2.0: 16);
+        sets the sampling skew (:meth:`sample_offsets_s`).
+    mux_scheme : {'contiguous', 'neuropixels'}, default 'contiguous'
+        Channel-to-slot assignment, see :func:`~chip_models.mux_sample_offsets_s`.
 
     Assumptions
     -----------
@@ -41,11 +47,26 @@ class ADC:
     Walden (1999), IEEE JSAC 17(4): analog-to-digital converter survey and analysis.
     """
 
-    def __init__(self, bits: int = 10, full_scale_mV: float = 1000.0, fs_hz: float = 30000.0):
+    def __init__(self, bits: int = 10, full_scale_mV: float = 1000.0, fs_hz: float = 30000.0,
+                 channels_per_adc: int = 1, mux_scheme: str = "contiguous"):
         self.bits = check_int("bits", bits, 1, 16)
         self.full_scale_mV = check_range("full_scale_mV", full_scale_mV, 0.0, 1e5, "mV",
                                          low_inclusive=False)
         self.fs_hz = check_range("fs_hz", fs_hz, 0.0, 1e6, "Hz", low_inclusive=False)
+        self.channels_per_adc = check_int("channels_per_adc", channels_per_adc, 1, 1024)
+        self.mux_scheme = mux_scheme
+        mux_sample_offsets_s(1, self.fs_hz, self.channels_per_adc, mux_scheme)  # validates
+
+    def sample_offsets_s(self, num_channels: int) -> np.ndarray:
+        """Sampling instant of each channel within the frame in s, shape (num_channels,):
+        slot / (channels_per_adc * fs_hz), see :func:`~chip_models.mux_sample_offsets_s`."""
+        return mux_sample_offsets_s(num_channels, self.fs_hz, self.channels_per_adc,
+                                    self.mux_scheme)
+
+    @property
+    def conversion_rate_hz(self) -> float:
+        """Rate of one converter in conversions/s: ``channels_per_adc * fs_hz``."""
+        return self.channels_per_adc * self.fs_hz
 
     @property
     def lsb_mV(self) -> float:

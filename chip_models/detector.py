@@ -6,7 +6,7 @@ import logging
 
 import numpy as np
 
-from . import _kernels
+from . import _detector_kernels, _kernels
 from ._validation import check_array, check_int, check_option, check_range
 
 logger = logging.getLogger(__name__)
@@ -46,11 +46,26 @@ class MADThresholdDetector:
         Length of the calibration window at the start of the stream in s, in (0, 3600];
         must hold at least one sample.
     polarity : {'negative', 'positive', 'both'}, default 'negative'
+    adaptive : bool, default False
+        If True, after calibration the median ``m_c`` of ``|x|`` is tracked on chip by a
+        sign-based quantile tracker (one comparison and one shift-add per sample)::
+
+            theta_c[n] = k m_c[n] / 0.6745
+            m_c[n+1] = m_c[n] (1 + eta sign(|x_c[n]| - m_c[n])),   eta = 1 / (fs tau)
+
+        whose only fixed point in expectation is the median of ``|x|`` (equal up and down
+        steps), started from the calibration median. Detection at sample n uses ``theta_c[n]``.
+    adaptation_time_s : float, default 1.0
+        ``tau`` of the tracker in s, in (0, 3600]: the estimate can move by a factor ~e in
+        ``tau`` when every sample is on the same side; its stationary relative spread is about
+        ``sqrt(eta / (4 f))`` with ``f = 2 phi(0.6745) = 0.636`` the density of ``|x|/sigma``
+        at its median (0.4 % for tau = 1 s at 30 kHz).
 
     Assumptions
     -----------
-    - The noise is stationary: the threshold is computed once from the calibration window and then
-      frozen (a running MAD tracker for chronic drift is planned, not implemented).
+    - Without ``adaptive`` the noise is taken as stationary: the threshold is computed once from
+      the calibration window and then frozen. With ``adaptive`` it follows slow changes
+      (chronic drift) with time constant ``adaptation_time_s``.
     - Spikes are sparse in the calibration window, so the median is dominated by noise.
     - Input is integer ADC codes or floats in any unit; thresholds are in the same unit.
 
@@ -63,10 +78,14 @@ class MADThresholdDetector:
     #: Digital operations per sample per channel once calibrated: one comparison against the
     #: threshold, one sign/abs handling of the sample, one dead-time counter test/decrement.
     OPS_PER_SAMPLE = 3.0
+    #: Extra operations of the running tracker: |x| vs m comparison, shift (eta m), add, and the
+    #: threshold product k/0.6745 * m.
+    ADAPTIVE_OPS_PER_SAMPLE = 4.0
 
     def __init__(self, num_channels: int, fs_hz: float, threshold_k: float = 4.5,
                  dead_time_s: float = 1e-3, calibration_s: float = 0.25,
-                 polarity: str = "negative"):
+                 polarity: str = "negative", adaptive: bool = False,
+                 adaptation_time_s: float = 1.0):
         self.num_channels = check_int("num_channels", num_channels, 1, None)
         self.fs_hz = check_range("fs_hz", fs_hz, 0.0, 1e6, "Hz", low_inclusive=False)
         self.threshold_k = check_range("threshold_k", threshold_k, 0.0, 100.0, "(x sigma)",
@@ -75,6 +94,12 @@ class MADThresholdDetector:
         self.calibration_s = check_range("calibration_s", calibration_s, 0.0, 3600.0, "s",
                                          low_inclusive=False)
         self.polarity = check_option("polarity", polarity, list(_kernels.POLARITY_CODES))
+        if not isinstance(adaptive, bool):
+            raise TypeError(f"adaptive must be a bool, got {adaptive!r}")
+        self.adaptive = adaptive
+        self.adaptation_time_s = check_range("adaptation_time_s", adaptation_time_s, 0.0, 3600.0,
+                                             "s", low_inclusive=False)
+        self._eta = 1.0 / (self.adaptation_time_s * self.fs_hz)
         self.dead_samples = int(round(self.dead_time_s * self.fs_hz))
         self.calibration_samples = int(round(self.calibration_s * self.fs_hz))
         if self.calibration_samples < 1:
@@ -91,6 +116,7 @@ class MADThresholdDetector:
             (self.calibration_samples, self.num_channels), dtype=np.float64)
         self._sigma = np.full(self.num_channels, np.nan)
         self._threshold = np.full(self.num_channels, np.nan)
+        self._median = np.full(self.num_channels, np.nan)
         self._dead_remaining = np.zeros(self.num_channels, dtype=np.int64)
 
     @property
@@ -100,18 +126,24 @@ class MADThresholdDetector:
 
     @property
     def sigma(self) -> np.ndarray:
-        """Per-channel noise estimate (input units); NaN before calibration is done."""
+        """Per-channel noise estimate (input units), current value of the running estimate when
+        ``adaptive``; NaN before calibration is done."""
+        if self.adaptive and self.calibrated:
+            return self._median / _kernels.MAD_TO_SIGMA
         return self._sigma.copy()
 
     @property
     def threshold(self) -> np.ndarray:
         """Per-channel threshold magnitude ``k * sigma`` (input units); NaN before calibration."""
+        if self.adaptive and self.calibrated:
+            return self.threshold_k * self._median / _kernels.MAD_TO_SIGMA
         return self._threshold.copy()
 
     @property
     def ops_per_sample(self) -> float:
-        """Estimated digital operations per sample per channel (see ``OPS_PER_SAMPLE``)."""
-        return self.OPS_PER_SAMPLE
+        """Estimated digital operations per sample per channel (see ``OPS_PER_SAMPLE``), plus
+        ``ADAPTIVE_OPS_PER_SAMPLE`` for the running tracker."""
+        return self.OPS_PER_SAMPLE + (self.ADAPTIVE_OPS_PER_SAMPLE if self.adaptive else 0.0)
 
     @property
     def samples_seen(self) -> int:
@@ -152,6 +184,12 @@ class MADThresholdDetector:
         if offset == num_samples or self._cal_buffer is not None:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int32)
         rest = np.ascontiguousarray(arr[offset:])
+        if self.adaptive:
+            samples, channels = _detector_kernels.adaptive_mad_detect(
+                rest, self._median, self._eta, self.threshold_k / _kernels.MAD_TO_SIGMA,
+                self._dead_remaining, self.dead_samples, _kernels.POLARITY_CODES[self.polarity])
+            samples += start + offset
+            return samples, channels
         samples, channels = _kernels.threshold_detect(
             rest, self._threshold, self._dead_remaining, self.dead_samples,
             _kernels.POLARITY_CODES[self.polarity])
@@ -161,6 +199,7 @@ class MADThresholdDetector:
     def _finish_calibration(self) -> None:
         self._sigma = _kernels.mad_sigma(self._cal_buffer)
         self._threshold = self.threshold_k * self._sigma
+        self._median = self._sigma * _kernels.MAD_TO_SIGMA
         self._cal_buffer = None
         flat = np.flatnonzero(self._sigma == 0.0)
         if flat.size:

@@ -9,6 +9,7 @@ from scipy import signal
 
 from . import _kernels
 from ._validation import check_array, check_int, check_range
+from .noise import AmplifierNoise
 
 logger = logging.getLogger(__name__)
 
@@ -47,6 +48,13 @@ class FrontEnd:
         ``filter_order`` second-order sections).
     output_swing_mV : float, default 1000.0
         Output saturates at +/- this voltage in mV, in (0, 1e5].
+    recovery_s : float, default 0.0
+        Overload recovery time in s, in [0, 1]: after the last sample beyond a rail the output
+        stays at that rail for ``round(recovery_s * fs_hz)`` more samples (0: plain clip).
+    input_noise : AmplifierNoise, optional
+        Input-referred amplifier noise (white + 1/f) added to the input before the filter, at
+        the stream's global sample index (chunk independent). Must match ``num_channels`` and
+        ``fs_hz``; it is reset with the front end.
 
     Attributes
     ----------
@@ -60,7 +68,8 @@ class FrontEnd:
     - The analog filter is modelled by its discrete-time Butterworth equivalent (bilinear
       transform, pre-warped corners), i.e. the anti-alias and band-limiting response is ideal
       Butterworth; amplifier noise, offset and non-linearity below saturation are not modelled.
-    - Saturation is a hard clip at the output (no recovery time).
+    - Saturation is a hard clip at the output; with ``recovery_s`` the output is held at the
+      rail for the recovery time after the overload ends (the filter state keeps evolving).
 
     References
     ----------
@@ -70,7 +79,8 @@ class FrontEnd:
 
     def __init__(self, fs_hz: float, num_channels: int, gain_v_per_v: float = 1000.0,
                  highpass_hz: float = 300.0, lowpass_hz: float = 6000.0, filter_order: int = 2,
-                 output_swing_mV: float = 1000.0):
+                 output_swing_mV: float = 1000.0, recovery_s: float = 0.0,
+                 input_noise=None):
         self.fs_hz = check_range("fs_hz", fs_hz, 0.0, 1e6, "Hz", low_inclusive=False)
         self.num_channels = check_int("num_channels", num_channels, 1, None)
         self.gain_v_per_v = check_range("gain_v_per_v", gain_v_per_v, 1.0, 1e5, "V/V")
@@ -86,6 +96,18 @@ class FrontEnd:
         self.filter_order = check_int("filter_order", filter_order, 1, 8)
         self.output_swing_mV = check_range("output_swing_mV", output_swing_mV, 0.0, 1e5, "mV",
                                            low_inclusive=False)
+        self.recovery_s = check_range("recovery_s", recovery_s, 0.0, 1.0, "s")
+        self.recovery_samples = int(round(self.recovery_s * self.fs_hz))
+        if input_noise is not None:
+            if not isinstance(input_noise, AmplifierNoise):
+                raise TypeError(f"input_noise must be an AmplifierNoise or None, got "
+                                f"{type(input_noise).__name__}")
+            if (input_noise.num_channels, input_noise.fs_hz) != (self.num_channels, self.fs_hz):
+                raise ValueError(
+                    f"input_noise must have num_channels = {self.num_channels} and fs_hz = "
+                    f"{self.fs_hz:g} Hz, got {input_noise.num_channels} and "
+                    f"{input_noise.fs_hz:g} Hz")
+        self.input_noise = input_noise
         self.sos = signal.butter(self.filter_order, [self.highpass_hz, self.lowpass_hz],
                                  btype="bandpass", fs=self.fs_hz, output="sos")
         self._sos_c = np.ascontiguousarray(self.sos, dtype=np.float64)
@@ -96,6 +118,9 @@ class FrontEnd:
         """Zero the filter state and the saturation counters (start of a new stream)."""
         self._zi = np.zeros((self.sos.shape[0], 2, self.num_channels), dtype=np.float64)
         self.num_saturated_samples = np.zeros(self.num_channels, dtype=np.int64)
+        self._hold = np.zeros((2, self.num_channels), dtype=np.float64)
+        if getattr(self, "input_noise", None) is not None:
+            self.input_noise.reset()
 
     @property
     def input_range_uV(self) -> float:
@@ -129,10 +154,17 @@ class FrontEnd:
         if x.shape[0] == 0:
             return np.zeros((0, self.num_channels), dtype=np.float32)
         x = np.ascontiguousarray(x)
+        if self.input_noise is not None:
+            x = self.input_noise.add_to(x.astype(np.float64))
         out_mV = np.empty(x.shape, dtype=np.float32)
         sat = np.zeros(self.num_channels, dtype=np.int64)
-        _kernels.bandpass_gain_clip(x, self._sos_c, self._zi, self.gain_v_per_v * 1e-3,
-                                    self.output_swing_mV, out_mV, sat)
+        if self.recovery_samples > 0:
+            _kernels.bandpass_gain_clip_recover(x, self._sos_c, self._zi, self.gain_v_per_v * 1e-3,
+                                                self.output_swing_mV, self.recovery_samples,
+                                                self._hold, out_mV, sat)
+        else:
+            _kernels.bandpass_gain_clip(x, self._sos_c, self._zi, self.gain_v_per_v * 1e-3,
+                                        self.output_swing_mV, out_mV, sat)
         if sat.any():
             logger.debug("FrontEnd: %d samples saturated in this chunk", int(sat.sum()))
         self.num_saturated_samples += sat

@@ -136,6 +136,39 @@ def radio_power_uW(bit_rate_bps: float, energy_pJ_per_bit: float) -> float:
     return rate * e * 1e-12 * 1e6
 
 
+def clock_power_uW(clock_hz: float, energy_pJ_per_cycle: float) -> float:
+    """Clock tree and sequencing power in µW: ``clock_hz * E_cycle`` (``E = C_eff V^2``).
+
+    Parameters
+    ----------
+    clock_hz : float
+        Clock frequency in Hz, >= 0.
+    energy_pJ_per_cycle : float
+        Switched energy of the clock network per cycle in pJ, >= 0.
+    """
+    f = check_range("clock_hz", clock_hz, 0.0, None, "Hz")
+    e = check_range("energy_pJ_per_cycle", energy_pJ_per_cycle, 0.0, None, "pJ/cycle")
+    return f * e * 1e-12 * 1e6
+
+
+#: Power density considered safe for tissue in contact with an implant, mW/cm² (Wolf 2008).
+POWER_DENSITY_LIMIT_MW_PER_CM2 = 40.0
+
+
+def power_density_mW_per_cm2(power_mW: float, area_mm2: float) -> float:
+    """Power density in mW/cm²: ``power_mW / (area_mm2 * 1e-2)`` (1 cm² = 100 mm²).
+
+    Compare with :data:`POWER_DENSITY_LIMIT_MW_PER_CM2` (~40 mW/cm², Wolf 2008).
+
+    Examples
+    --------
+    6 mW over a 4 x 4 mm chip: 6 / 0.16 = 37.5 mW/cm².
+    """
+    p = check_range("power_mW", power_mW, 0.0, None, "mW")
+    a = check_range("area_mm2", area_mm2, 0.0, None, "mm²", low_inclusive=False)
+    return p / (a * 1e-2)
+
+
 @dataclass(frozen=True)
 class PowerBudget:
     """Power of the whole chip by block, in µW (chip totals, not per channel).
@@ -146,6 +179,10 @@ class PowerBudget:
         Chip total of each block in µW.
     num_channels : int
         Channels on the chip.
+    static_uW : float, default 0.0
+        Static (leakage, bias, references) power of the chip in µW.
+    clock_uW : float, default 0.0
+        Clock tree power in µW.
     """
 
     amplifier_uW: float
@@ -153,11 +190,18 @@ class PowerBudget:
     digital_uW: float
     radio_uW: float
     num_channels: int
+    static_uW: float = 0.0
+    clock_uW: float = 0.0
 
     @property
     def total_uW(self) -> float:
         """Sum of all blocks in µW."""
-        return self.amplifier_uW + self.adc_uW + self.digital_uW + self.radio_uW
+        return (self.amplifier_uW + self.adc_uW + self.digital_uW + self.radio_uW
+                + self.static_uW + self.clock_uW)
+
+    def density_mW_per_cm2(self, area_mm2: float) -> float:
+        """Total power over ``area_mm2`` (mm²) in mW/cm²."""
+        return power_density_mW_per_cm2(self.total_mW, area_mm2)
 
     @property
     def total_mW(self) -> float:
@@ -180,17 +224,32 @@ class PowerBudget:
 def chip_power(num_channels: int, fs_hz: float, bits: int, nef: float, noise_uV_rms: float,
                bandwidth_hz: float, adc_fom_fJ_per_step: float, detector_ops_per_sample: float,
                energy_pJ_per_op: float, radio_bit_rate_bps: float,
-               radio_energy_pJ_per_bit: float, supply_V: float = 1.2) -> PowerBudget:
+               radio_energy_pJ_per_bit: float, supply_V: float = 1.2, *,
+               extra_ops_per_sample: float = 0.0, static_uW: float = 0.0,
+               clock_hz: float = 0.0, clock_energy_pJ_per_cycle: float = 0.0) -> PowerBudget:
     """Power budget of a chip with ``num_channels`` identical channels and one radio.
 
     ``amplifier = N * amplifier_power_uW``, ``adc = N * adc_power_uW``,
-    ``digital = N * digital_power_uW``, ``radio = radio_power_uW`` (chip total link).
-    See the block functions for parameters, units and assumptions.
+    ``digital = N * digital_power_uW(detector_ops + extra_ops)``, ``radio = radio_power_uW``
+    (chip total link, pass the bit rate including packet overhead), ``static = static_uW``,
+    ``clock = clock_power_uW``. See the block functions for parameters, units and assumptions.
+
+    Parameters
+    ----------
+    extra_ops_per_sample : float, default 0.0
+        Further digital operations per sample per channel (e.g. compression, SBP), >= 0.
+    static_uW : float, default 0.0
+        Static power of the chip in µW, >= 0.
+    clock_hz, clock_energy_pJ_per_cycle : float, default 0.0
+        Clock frequency in Hz and energy per clock cycle in pJ.
     """
     n = check_int("num_channels", num_channels, 1, None)
     amp = amplifier_power_uW(nef, noise_uV_rms, bandwidth_hz, supply_V)
     adc = adc_power_uW(adc_fom_fJ_per_step, bits, fs_hz)
-    dig = digital_power_uW(detector_ops_per_sample, fs_hz, energy_pJ_per_op)
+    extra = check_range("extra_ops_per_sample", extra_ops_per_sample, 0.0, None, "ops/sample")
+    dig = digital_power_uW(float(detector_ops_per_sample) + extra, fs_hz, energy_pJ_per_op)
     radio = radio_power_uW(radio_bit_rate_bps, radio_energy_pJ_per_bit)
+    static = check_range("static_uW", static_uW, 0.0, None, "µW")
+    clock = clock_power_uW(clock_hz, clock_energy_pJ_per_cycle)
     return PowerBudget(amplifier_uW=n * amp, adc_uW=n * adc, digital_uW=n * dig,
-                       radio_uW=radio, num_channels=n)
+                       radio_uW=radio, num_channels=n, static_uW=static, clock_uW=clock)

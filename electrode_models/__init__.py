@@ -2,8 +2,12 @@
 
 A numerical library (arrays and floats in, arrays out; no I/O, no orchestration):
 
-- :mod:`~electrode_models.probes`: probe layouts (Utah 96, Neuropixels 1.0) as probeinterface
-  objects placed in the tissue frame (µm; surface z = 0, tissue z < 0).
+- :mod:`~electrode_models.probes`: the layout library (intracortical, subdural, epidural,
+  endovascular; generators in :mod:`~electrode_models.layouts`) as probeinterface objects placed
+  in the tissue frame (µm; surface z = 0, tissue z < 0).
+- :mod:`~electrode_models.volume`: volume conductors as gain matrices (infinite isotropic or
+  anisotropic; half-space with the method of images), point/line sources and current dipoles.
+- :mod:`~electrode_models.chronic`: encapsulation, dead channels, neuron loss vs days since implant.
 - :mod:`~electrode_models.morphology`: reduced multi-compartment cells and their transmembrane
   currents during a spike.
 - :mod:`~electrode_models.conductor`: point/line sources and finite disc electrodes in an
@@ -11,21 +15,43 @@ A numerical library (arrays and floats in, arrays out; no I/O, no orchestration)
 - :mod:`~electrode_models.templates`: sparse spike templates of many cells on a probe.
 - :mod:`~electrode_models.pickup`: injecting spikes into a (samples x channels) chunk.
 - :mod:`~electrode_models.noise`: counter-based Gaussian noise, thermal noise level.
-- :mod:`~electrode_models.materials`: electrode impedance per material and site size.
+- :mod:`~electrode_models.background`: far-neuron background noise (1/f^α, correlated by distance).
+- :mod:`~electrode_models.drift`: rigid/non-rigid micromotion and the drifting pickup.
+- :mod:`~electrode_models.materials`: impedance spectra per material and site size, band thermal
+  noise, the electrode-amplifier divider.
 
 Units: µm, s (ms where named), Hz, µV, nA, S/m, Ω; every physical name carries its unit.
 """
 
 from .conductor import gain_matrix, point_source_potential_uV
-from .materials import electrode_impedance, list_materials, spreading_resistance_ohm
+from .background import (BackgroundNoise, add_background_noise, background_level_uV_rms,
+                         correlation_mixing_matrix)
+from .chronic import (ChronicParams, ChronicState, cell_survival_mask, channel_yield,
+                      chronic_state, impedance_factor, kill_zone_radius_um, signal_attenuation)
+from .drift import (DRIFT_KINDS, DriftingTemplates, DriftMotion, compute_drifting_templates,
+                    inject_spikes_drifting, nonrigid_scale, spike_displacements_um)
+from .materials import (amplifier_divider_gain, electrode_impedance, impedance_spectrum,
+                        interface_thermal_noise_uV_rms, list_materials, spreading_resistance_ohm,
+                        thermal_noise_psd_V2_per_hz)
 from .morphology import (CELL_TYPES, Morphology, get_morphology, interneuron_morphology,
                          pyramidal_morphology, transmembrane_currents)
 from .noise import add_gaussian_noise, thermal_noise_uV_rms
 from .pickup import inject_spikes
-from .probes import contact_normals, list_layouts, make_probe, probe_from_json, probe_to_json
+from .probes import (ANATOMICAL_CLASSES, anatomical_class, contact_normals, layout_anatomical_class,
+                     list_layouts, make_probe, probe_from_json, probe_to_json)
 from .templates import SparseTemplates, compute_templates
+from .volume import HalfSpaceConductor, InfiniteConductor
 
 __all__ = [
+    "BackgroundNoise", "add_background_noise", "background_level_uV_rms",
+    "correlation_mixing_matrix", "DRIFT_KINDS", "DriftingTemplates", "DriftMotion",
+    "compute_drifting_templates", "inject_spikes_drifting", "nonrigid_scale",
+    "spike_displacements_um",
+    "ANATOMICAL_CLASSES", "ChronicParams", "ChronicState", "HalfSpaceConductor", "InfiniteConductor",
+    "amplifier_divider_gain", "anatomical_class", "cell_survival_mask", "channel_yield",
+    "chronic_state", "impedance_factor", "impedance_spectrum", "interface_thermal_noise_uV_rms",
+    "kill_zone_radius_um", "layout_anatomical_class", "signal_attenuation",
+    "thermal_noise_psd_V2_per_hz",
     "CELL_TYPES", "Morphology", "SparseTemplates", "add_gaussian_noise", "compute_templates",
     "contact_normals", "electrode_impedance", "gain_matrix", "get_morphology", "inject_spikes",
     "interneuron_morphology", "list_layouts", "list_materials", "make_probe",

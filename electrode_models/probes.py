@@ -4,26 +4,15 @@ Tissue frame (µm): x, y lateral, z up; the cortical surface is ``z = 0`` and ti
 ``z < 0``. Every layout is returned already placed for insertion at lateral position
 ``(0, 0)``; callers translate it laterally with ``probe.move([x_um, y_um, 0])``.
 
-Layouts
--------
-``"utah96"``
-    Utah array: 10 x 10 grid minus the 4 corners (96 contacts), ``pitch_um`` apart, centred on
-    ``x = y = 0``. Each shank's base sits on the surface and its recording tip at
-    ``z = -shank_length_um``. The exposed tip (really a ~30-80 µm long metallised cone) is
-    modelled as a disc of radius ``site_radius_um`` (default 20 µm) facing down (normal z,
-    contact plane xy).
-``"neuropixels1"``
-    Neuropixels-1.0-like single shank, 70 µm wide, ``num_channels`` contacts (the first bank),
-    2 per row, rows 20 µm apart, x pattern (43, 11) / (59, 27) µm from the shank's left edge,
-    re-centred so the shank axis is ``x = 0``. The tip is at ``z = -tip_depth_um`` and the
-    lowest contact is 175 µm above it. Contacts face +y (contact plane xz). The real
-    12 x 12 µm square site is modelled as a disc of equal area, radius ``12/sqrt(pi)`` µm.
+The generators live in :mod:`electrode_models.layouts` (geometry, defaults and references per
+layout): intracortical ``utah96``, ``utah``, ``neuropixels1``, ``neuropixels2``, ``threads``,
+``linear``, ``multishank``, ``tetrode``; subdural ``ecog``, ``uecog``; ``epidural``;
+endovascular ``stent``. Every probe is annotated with ``name``, ``manufacturer``, ``layout``
+and ``anatomical_class`` (one of :data:`ANATOMICAL_CLASSES`). Users bring their own layouts as
+probeinterface JSON (:func:`probe_from_json`; positions in the tissue frame, µm).
 
-References
-----------
-Maynard E. M. et al. (1997) The Utah intracortical electrode array. EEG Clin Neurophysiol 102.
-Jun J. J. et al. (2017) Fully integrated silicon probes for high-density recording of neural
-activity. Nature 551, 232-236.
+Sites are discs (probeinterface ``circle`` contacts) of radius ``site_radius_um``; square
+sites (Neuropixels 12 x 12 µm) are modelled as discs of equal area.
 """
 
 from __future__ import annotations
@@ -34,55 +23,28 @@ from pathlib import Path
 import numpy as np
 import probeinterface as pi
 
-from ._validation import check_int, check_option, check_range
+from ._validation import check_option, check_range
+from .layouts import REGISTRY
 
 logger = logging.getLogger(__name__)
 
-_LAYOUTS = ("utah96", "neuropixels1")
-_NP1_SITE_RADIUS_UM = 12.0 / np.sqrt(np.pi)
+ANATOMICAL_CLASSES = ("intracortical", "subdural", "epidural", "endovascular")
+_LAYOUTS = tuple(REGISTRY)
+_NP1_SITE_RADIUS_UM = REGISTRY["neuropixels1"][1]
 
 
-def list_layouts() -> list[str]:
-    """Return the names accepted by :func:`make_probe`."""
-    return list(_LAYOUTS)
+def list_layouts(anatomical_class: str | None = None) -> list[str]:
+    """Names accepted by :func:`make_probe`, optionally only those of one anatomical class."""
+    if anatomical_class is None:
+        return list(_LAYOUTS)
+    check_option("anatomical_class", anatomical_class, ANATOMICAL_CLASSES)
+    return [k for k, v in REGISTRY.items() if v[2] == anatomical_class]
 
 
-def _utah96(site_radius_um: float, pitch_um: float = 400.0,
-            shank_length_um: float = 1000.0) -> tuple[np.ndarray, np.ndarray, dict]:
-    pitch_um = check_range("pitch_um", pitch_um, 10.0, 5000.0, "µm")
-    shank_length_um = check_range("shank_length_um", shank_length_um, 10.0, 10000.0, "µm")
-    ii, jj = np.meshgrid(np.arange(10), np.arange(10), indexing="ij")
-    ii, jj = ii.ravel(), jj.ravel()
-    corner = ((ii == 0) | (ii == 9)) & ((jj == 0) | (jj == 9))
-    ii, jj = ii[~corner], jj[~corner]
-    pos = np.zeros((96, 3))
-    pos[:, 0] = (jj - 4.5) * pitch_um
-    pos[:, 1] = (ii - 4.5) * pitch_um
-    pos[:, 2] = -shank_length_um
-    axes = np.tile(np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]]), (96, 1, 1))
-    return pos, axes, dict(name="utah96", manufacturer="Blackrock Neurotech")
-
-
-def _neuropixels1(site_radius_um: float, num_channels: int = 384,
-                  tip_depth_um: float = 3840.0 + 200.0) -> tuple[np.ndarray, np.ndarray, dict]:
-    num_channels = check_int("num_channels", num_channels, 2, 960)
-    if num_channels % 2:
-        raise ValueError(f"num_channels must be an even integer in [2, 960], got {num_channels!r}")
-    n_rows = num_channels // 2
-    tip_depth_um = check_range("tip_depth_um", tip_depth_um, 175.0 + 20.0 * (n_rows - 1), 20000.0, "µm")
-    row = np.repeat(np.arange(n_rows), 2)
-    col = np.tile(np.arange(2), n_rows)
-    pattern = np.array([[43.0, 11.0], [59.0, 27.0]])  # even rows, odd rows (µm from left edge)
-    pos = np.zeros((num_channels, 3))
-    pos[:, 0] = pattern[row % 2, col] - 35.0  # 70 µm wide shank -> axis at x = 0
-    pos[:, 2] = -tip_depth_um + 175.0 + 20.0 * row
-    # plane axes (z, x): normal = z cross x = +y, the side the sites face
-    axes = np.tile(np.array([[0.0, 0.0, 1.0], [1.0, 0.0, 0.0]]), (num_channels, 1, 1))
-    return pos, axes, dict(name="neuropixels1", manufacturer="IMEC")
-
-
-_DEFAULT_RADIUS_UM = {"utah96": 20.0, "neuropixels1": _NP1_SITE_RADIUS_UM}
-_BUILDERS = {"utah96": _utah96, "neuropixels1": _neuropixels1}
+def layout_anatomical_class(layout: str) -> str:
+    """Anatomical class (intracortical, subdural, epidural, endovascular) of a layout name."""
+    check_option("layout", layout, _LAYOUTS)
+    return REGISTRY[layout][2]
 
 
 def make_probe(layout: str, site_radius_um: float | None = None, **params) -> pi.Probe:
@@ -91,36 +53,41 @@ def make_probe(layout: str, site_radius_um: float | None = None, **params) -> pi
     Parameters
     ----------
     layout : str
-        One of :func:`list_layouts` (``"utah96"``, ``"neuropixels1"``).
+        One of :func:`list_layouts`.
     site_radius_um : float, optional
-        Radius (µm) of the disc that models each recording site, in (0, 500]. Defaults: 20 µm
-        for ``utah96`` (exposed tip as a disc), ``12/sqrt(pi)`` ≈ 6.77 µm for ``neuropixels1``
-        (disc of the same area as the 12 x 12 µm square site).
+        Radius (µm) of the disc that models each site, in (0, 5000]. Defaults per layout:
+        utah 20, neuropixels1/2 ``12/sqrt(pi)`` ≈ 6.77, threads 7, linear/multishank 7.5,
+        tetrode 6.25, ecog 600, uecog 10, epidural 1000, stent 375.
     **params
-        ``utah96``: ``pitch_um`` (400), ``shank_length_um`` (1000).
-        ``neuropixels1``: ``num_channels`` (384, even, <= 960), ``tip_depth_um`` (4040).
+        Layout parameters, see :mod:`electrode_models.layouts.intracortical` and
+        :mod:`electrode_models.layouts.surface` (e.g. ``pitch_um``, ``num_channels``, ``rows``).
 
     Returns
     -------
     probeinterface.Probe
-        ``ndim=3`` probe, circle contacts of radius ``site_radius_um``, ``contact_plane_axes``
-        set, ``device_channel_indices = arange(n)``, ``contact_ids`` set, annotated with
-        ``name`` and ``manufacturer``.
+        ``ndim=3`` probe, circle contacts, ``contact_plane_axes`` set (their cross product is
+        the outward normal), ``device_channel_indices = arange(n)``, ``contact_ids``, shank ids
+        for multi-shank layouts, annotated with ``name``, ``manufacturer``, ``layout`` and
+        ``anatomical_class``.
     """
     check_option("layout", layout, _LAYOUTS)
+    builder, default_radius, anatomical_class = REGISTRY[layout]
     if site_radius_um is None:
-        site_radius_um = _DEFAULT_RADIUS_UM[layout]
-    site_radius_um = check_range("site_radius_um", site_radius_um, 0.0, 500.0, "µm", low_inclusive=False)
+        site_radius_um = default_radius
+    site_radius_um = check_range("site_radius_um", site_radius_um, 0.0, 5000.0, "µm",
+                                 low_inclusive=False)
     try:
-        pos, axes, ann = _BUILDERS[layout](site_radius_um, **params)
+        lay = builder(**params)
     except TypeError as exc:  # unknown keyword
         raise TypeError(f"make_probe({layout!r}): {exc}") from None
-    n = pos.shape[0]
+    n = lay.positions_um.shape[0]
     probe = pi.Probe(ndim=3, si_units="um")
-    probe.set_contacts(positions=pos, shapes="circle", shape_params={"radius": site_radius_um},
-                       plane_axes=axes, contact_ids=[f"e{i}" for i in range(n)])
+    probe.set_contacts(positions=lay.positions_um, shapes="circle",
+                       shape_params={"radius": site_radius_um}, plane_axes=lay.plane_axes,
+                       contact_ids=[f"e{i}" for i in range(n)],
+                       shank_ids=None if lay.shank_ids is None else [str(s) for s in lay.shank_ids])
     probe.set_device_channel_indices(np.arange(n))
-    probe.annotate(**ann)
+    probe.annotate(**lay.annotations, layout=layout, anatomical_class=anatomical_class)
     logger.debug("built %s probe with %d contacts", layout, n)
     return probe
 
@@ -132,11 +99,35 @@ def contact_normals(probe: pi.Probe) -> np.ndarray:
     return nrm / np.linalg.norm(nrm, axis=1, keepdims=True)
 
 
+def anatomical_class(probe: pi.Probe) -> str:
+    """The probe's ``anatomical_class`` annotation; inferred for probes read from JSON without it.
+
+    Inference: all contacts above the surface (z > 0) facing down -> ``epidural``; on the
+    surface (|z| <= 1 µm) -> ``subdural``; otherwise ``intracortical``.
+    """
+    ann = probe.annotations.get("anatomical_class")
+    if ann in ANATOMICAL_CLASSES:
+        return ann
+    z = np.asarray(probe.contact_positions, float)[:, 2]
+    if np.all(np.abs(z) <= 1.0):
+        return "subdural"
+    if np.all(z > 1.0):
+        return "epidural"
+    return "intracortical"
+
+
 def probe_to_json(probe: pi.Probe, path: str | Path) -> None:
     """Write ``probe`` to a probeinterface JSON file at ``path``."""
     pi.write_probeinterface(str(path), probe)
 
 
 def probe_from_json(path: str | Path) -> pi.Probe:
-    """Read the first probe of a probeinterface JSON file."""
-    return pi.read_probeinterface(str(path)).probes[0]
+    """Read the first probe of a probeinterface JSON file (3-D, µm, tissue frame).
+
+    Raises ``ValueError`` for 2-D probes (place them in 3-D first, e.g.
+    ``probe.to_3d(axes="xz")`` and move them into the tissue).
+    """
+    probe = pi.read_probeinterface(str(path)).probes[0]
+    if probe.ndim != 3:
+        raise ValueError(f"probe in {str(path)!r} must be 3-D (ndim=3, tissue frame), got ndim={probe.ndim}")
+    return probe

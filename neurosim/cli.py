@@ -54,10 +54,11 @@ def _render(design, path, activity=None) -> None:
     import numpy as np
 
     from electrode_models.render import render_implant
-    from neurosim.pipeline import build_probe
+    from neurosim.electrodes import build_probe
     from neurosim.populations import place_cells
 
-    _, positions, normals, radius = build_probe(design)
+    setup = build_probe(design)
+    positions, normals, radius = setup.positions_um, setup.normals, setup.radius_um
     if activity is None:  # placement only: no network needed to show the layout
         pop = design.population
         cells, types, _ = place_cells(positions, pop.reach_radius_um, pop.density_per_mm3,

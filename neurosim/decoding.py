@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 
 __all__ = ["bin_events", "r2_score", "RidgeDecoder", "KalmanDecoder", "split_trials",
-           "evaluate_decoders"]
+           "select_alpha", "evaluate_decoders"]
 
 
 def bin_events(sample_index: np.ndarray, channel: np.ndarray, num_channels: int, fs_hz: float,
@@ -93,8 +93,11 @@ class RidgeDecoder:
 class KalmanDecoder:
     """Kalman-filter decoder (Wu et al. 2006) of kinematics from features; ``ridge`` regularises H."""
 
-    def __init__(self, ridge: float = 1e-3):
+    def __init__(self, ridge: float = 1e-3, shrinkage: float = 0.5):
+        if not 0 <= shrinkage <= 1:
+            raise ValueError(f"shrinkage must be in [0, 1], got {shrinkage!r}")
         self.ridge = float(ridge)
+        self.shrinkage = float(shrinkage)
 
     def fit(self, x: np.ndarray, y: np.ndarray) -> "KalmanDecoder":
         obs, state = np.asarray(x, float), np.asarray(y, float)
@@ -108,7 +111,9 @@ class KalmanDecoder:
         g = s.T @ s + self.ridge * np.eye(s.shape[1])
         self.h_ = np.linalg.solve(g, s.T @ obs).T
         r = obs - s @ self.h_.T
-        self.q_ = np.cov(r.T) + 1e-6 * np.eye(obs.shape[1])
+        q = np.atleast_2d(np.cov(r.T))
+        # shrink towards the diagonal: a full covariance of many channels from few bins is noisy
+        self.q_ = (1 - self.shrinkage) * q + self.shrinkage * np.diag(np.diag(q)) + 1e-6 * np.eye(obs.shape[1])
         self.x0_ = s.mean(axis=0)
         self.p0_ = np.cov(s.T) + 1e-9 * np.eye(s.shape[1])
         return self
@@ -138,10 +143,23 @@ class DecodingScores:
     num_test_bins: int
 
 
+def select_alpha(features, target, trial_id, alphas=(0.1, 1.0, 10.0, 100.0, 1000.0, 1e4), seed: int = 0):
+    """The ridge penalty with the best R² on trials held out from the training set."""
+    inner_train, inner_test = split_trials(trial_id, 0.25, seed + 1)
+    scores = [r2_score(target[inner_test], RidgeDecoder(a).fit(features[inner_train], target[inner_train])
+                       .predict(features[inner_test])) for a in alphas]
+    return float(alphas[int(np.nanargmax(scores))])
+
+
 def evaluate_decoders(features: np.ndarray, target: np.ndarray, trial_id: np.ndarray,
-                      test_fraction: float = 0.25, seed: int = 0, alpha: float = 1.0) -> DecodingScores:
-    """Fit ridge and Kalman decoders on training trials; R² on held-out trials."""
+                      test_fraction: float = 0.25, seed: int = 0, alpha: float | None = None) -> DecodingScores:
+    """Fit ridge and Kalman decoders on training trials; R² on held-out trials.
+
+    ``alpha=None`` chooses the ridge penalty by an inner split of the training trials.
+    """
     train, test = split_trials(trial_id, test_fraction, seed)
+    if alpha is None:
+        alpha = select_alpha(features[train], target[train], trial_id[train], seed=seed)
     ridge = RidgeDecoder(alpha).fit(features[train], target[train])
     kalman = KalmanDecoder().fit(features[train], target[train])
     return DecodingScores(ridge_r2=r2_score(target[test], ridge.predict(features[test])),

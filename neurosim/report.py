@@ -73,6 +73,8 @@ def sweep_figure(rows: list[dict], varied: list[str], path) -> Path:
     a.legend(fontsize=8)
 
     a = ax[1, 1]
+    if len(np.unique(channels)) == len(rows) and any("layout" in v or "channels" in v for v in varied):
+        x_name = "num_channels"  # a channel-count sweep reads best against channels
     xs = [r.get(x_name) for r in rows]
     numeric = all(isinstance(v, (int, float)) for v in xs)
     pos = np.asarray(xs, float) if numeric else np.arange(len(rows))
@@ -115,9 +117,9 @@ def design_report_figure(result, path) -> Path:
     a.legend(fontsize=8)
 
     a = ax[1, 0]
-    from neurosim.pipeline import build_probe
+    from neurosim.electrodes import build_probe
 
-    _, pos, _, _ = build_probe(result.design)
+    pos = build_probe(result.design).positions_um
     f1 = result.scores.channel_f1
     lateral = pos[:, 0] if np.ptp(pos[:, 0]) >= np.ptp(pos[:, 2]) else pos[:, 2]
     other = pos[:, 1] if np.ptp(pos[:, 1]) > 0 else pos[:, 2]

@@ -26,7 +26,8 @@ import numpy as np
 from neurosim.cortex import get_activity, subset_activity
 from neurosim.design import Design, DesignError, load_design
 from neurosim.parallel import map_jobs
-from neurosim.pipeline import build_probe, resolve_seed, run
+from neurosim.electrodes import build_probe
+from neurosim.pipeline import resolve_seed, run
 
 __all__ = ["parse_vary", "sweep_designs", "run_sweep", "SweepResult"]
 
@@ -126,7 +127,7 @@ def run_sweep(base: Design | str | Path | None, vary: dict[str, list], out_dir: 
     groups: dict[str, list[int]] = {}
     contacts = []
     for i, (_, design) in enumerate(points):
-        contacts.append(build_probe(design)[1])
+        contacts.append(build_probe(design).positions_um)
         groups.setdefault(_cortex_group(design, seed), []).append(i)
     out_dir = Path(out_dir) if out_dir is not None else None
     if out_dir is not None:

@@ -8,7 +8,7 @@ from pydantic import Field, model_validator
 
 from neurosim.design._base import Section, ranged
 
-__all__ = ["Tissue", "Implant"]
+__all__ = ["Tissue", "Implant", "ElectrodeNoise", "Drift"]
 
 
 class Tissue(Section):
@@ -28,13 +28,82 @@ class Tissue(Section):
         return self
 
 
-class Implant(Section):
-    """The electrode array: layout, placement, material and site size."""
+class ElectrodeNoise(Section):
+    """Noise sources at the electrodes, each switchable (``electrode_models.noise`` / ``.background``).
 
-    layout: Literal["utah96", "neuropixels1"] = Field("utah96", description="probe layout")
+    Far-neuron background: 1/f^alpha spectrum (flat below ``background_corner_hz``), RMS
+    ``background_uV_rms`` in 300-6000 Hz, correlation exp(-d / length constant) between contacts.
+    0 switches it off (default); ~5-10 uV rms is a calibrated value for Utah-like contacts in
+    cortex (docs/electrodes.md).
+    """
+
+    background_uV_rms: float = ranged(0.0, 0.0, 1000.0, "uV", "far-neuron background RMS in 300-6000 Hz (0: off)")
+    background_alpha: float = ranged(1.5, 0.0, 3.0, "", "background power-spectrum exponent (1/f^alpha)")
+    background_length_constant_um: float = ranged(
+        100.0, 0.0, 100000.0, "um", "background spatial correlation length (exp(-d/lambda); 0: independent)")
+    background_corner_hz: float = ranged(10.0, 0.1, 1000.0, "Hz", "background spectrum is flat below this")
+    thermal: bool = Field(True, description="electrode thermal (Johnson) noise on/off")
+    amplifier: bool = Field(True, description="amplifier input-referred noise on/off")
+
+
+class Drift(Section):
+    """Probe micromotion relative to the tissue (``electrode_models.drift``).
+
+    zigzag: triangle wave of peak ``amplitude_um`` and ``period_s``; random_walk: reflected into
+    +-amplitude_um, RMS excursion amplitude_um after period_s; step: ``amplitude_um`` at
+    ``step_time_s``. Non-rigid: the displacement scales linearly along the probe depth from 1 at
+    the top contact to ``nonrigid_bottom_scale`` at the bottom one.
+    """
+
+    kind: Literal["none", "zigzag", "random_walk", "step"] = Field("none", description="motion function")
+    amplitude_um: float = ranged(0.0, -1000.0, 1000.0, "um", "peak displacement (step: step size)")
+    period_s: float = ranged(60.0, 0.0, 1e6, "s", "zigzag period / random-walk time scale", gt=True)
+    step_time_s: float = ranged(0.0, 0.0, 1e7, "s", "time of the step")
+    non_rigid: bool = Field(False, description="displacement varies linearly along the probe depth")
+    nonrigid_bottom_scale: float = ranged(0.5, 0.0, 10.0, "", "displacement factor at the bottom contact")
+    direction: Literal["probe_axis", "x", "y", "z"] = Field(
+        "probe_axis", description="motion direction (probe_axis: along the insertion axis, z)")
+    grid_step_um: float = ranged(2.0, 0.1, 100.0, "um", "template grid step over +-amplitude")
+
+    @model_validator(mode="after")
+    def _amplitude_sign(self):
+        if self.kind in ("zigzag", "random_walk") and self.amplitude_um < 0:
+            raise ValueError(f"amplitude_um must be >= 0 um for kind = {self.kind!r}, got {self.amplitude_um!r}")
+        return self
+
+
+LayoutName = Literal["utah96", "utah", "neuropixels1", "neuropixels2", "threads", "linear", "multishank",
+                     "tetrode", "ecog", "uecog", "epidural", "stent", "custom"]
+
+
+class Implant(Section):
+    """The electrode array: layout, placement, material, site size, interface and chronic state.
+
+    ``layout = "custom"`` reads the probe from ``layout_file`` (probeinterface JSON, 3-D, µm, in
+    the tissue frame); every other layout is built by ``electrode_models.make_probe``.
+    """
+
+    layout: LayoutName = Field("utah96", description="probe layout (custom: read layout_file)")
+    layout_file: str | None = Field(None, description="probeinterface JSON file of a custom layout")
     position_um: tuple[float, float] = Field((0.0, 0.0), description="lateral insertion point (x, y)",
                                              json_schema_extra={"unit": "um"})
-    material: Literal["Pt", "PtIr", "IrOx", "PEDOT", "TiN"] = Field("Pt", description="site material")
-    site_radius_um: float | None = ranged(None, 1.0, 200.0, "um", "contact radius (None: the layout's default)")
+    material: Literal["Pt", "PtIr", "SIROF", "IrOx", "PEDOT", "TiN"] = Field("Pt", description="site material")
+    site_radius_um: float | None = ranged(None, 1.0, 5000.0, "um", "contact radius (None: the layout's default)")
     layout_params: dict[str, float] = Field(default_factory=dict,
                                             description="extra layout parameters, e.g. pitch_um")
+    amplifier_input_capacitance_pF: float = ranged(
+        10.0, 0.0, 10000.0, "pF", "amplifier input capacitance (electrode-amplifier divider)")
+    amplifier_input_resistance_ohm: float = ranged(
+        1e12, 1e3, 1e16, "Ohm", "amplifier input resistance (electrode-amplifier divider)")
+    days_since_implant: float = ranged(
+        0.0, 0.0, 36500.0, "days", "time since implantation (encapsulation, dead channels, neuron loss)")
+    noise: ElectrodeNoise = Field(default_factory=ElectrodeNoise, description="electrode noise sources")
+    drift: Drift = Field(default_factory=Drift, description="probe micromotion")
+
+    @model_validator(mode="after")
+    def _layout_file(self):
+        if self.layout == "custom" and not self.layout_file:
+            raise ValueError("layout_file must name a probeinterface JSON file when layout = 'custom'")
+        if self.layout != "custom" and self.layout_file:
+            raise ValueError(f"layout_file is only used with layout = 'custom', got layout {self.layout!r}")
+        return self

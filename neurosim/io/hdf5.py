@@ -9,7 +9,7 @@ from pathlib import Path
 import h5py
 import numpy as np
 
-from neurosim.io.schema import FORMAT_NAME, FORMAT_VERSION, ROOT_ATTRS, SCHEMA
+from neurosim.io.schema import DYNAMIC_GROUPS, FORMAT_NAME, FORMAT_VERSION, ROOT_ATTRS, SCHEMA
 
 __all__ = ["AtomicH5Writer", "read_result", "validate_file"]
 
@@ -85,6 +85,14 @@ class AtomicH5Writer:
             ds = self.file.create_dataset(path, data=arr)
         ds.attrs["unit"] = entry.unit
 
+    def write_group(self, group: str, values: dict) -> None:
+        """Write a model-dependent group (:data:`DYNAMIC_GROUPS`): one dataset per array."""
+        if group not in DYNAMIC_GROUPS:
+            raise KeyError(f"group {group!r} is not a model-dependent group of the neurosim schema")
+        node = self.file.require_group(group)
+        for name, value in values.items():
+            node.create_dataset(name, data=np.asarray(value))
+
     def attrs(self, group: str, **values) -> None:
         """Set documented attributes of a group (``"/"`` for the root)."""
         allowed = ROOT_ATTRS.get(group, {})
@@ -115,7 +123,9 @@ def validate_file(path) -> list[str]:
                 problems.append(f"/{p} has shape {ds.shape}, expected {entry.shape}")
         for group, attrs in ROOT_ATTRS.items():
             node = f if group == "/" else f.get(group)
-            for name in attrs:
+            for name, desc in attrs.items():
+                if desc.startswith("optional:"):
+                    continue
                 if node is None or name not in node.attrs:
                     problems.append(f"missing attribute {name!r} of {group!r}")
     return problems
@@ -138,6 +148,9 @@ def read_result(path, traces: bool = False) -> dict:
                 out[p] = f[p][()].decode() if isinstance(f[p][()], bytes) else f[p][()]
             else:
                 out[p] = f[p][()]
+        for group in DYNAMIC_GROUPS:
+            if group in f:
+                out[group] = {k: v[()] for k, v in f[group].items()}
         for group in ROOT_ATTRS:
             node = f if group == "/" else f.get(group)
             if node is not None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["FORMAT_NAME", "FORMAT_VERSION", "Entry", "SCHEMA", "ROOT_ATTRS", "markdown"]
+__all__ = ["FORMAT_NAME", "FORMAT_VERSION", "Entry", "SCHEMA", "ROOT_ATTRS", "DYNAMIC_GROUPS", "markdown"]
 
 FORMAT_NAME = "neurosim"
 FORMAT_VERSION = "0.1"
@@ -41,6 +41,7 @@ SCHEMA: dict[str, Entry] = {
     "ground_truth/units/firing_rate_hz": Entry("float64", "(U,)", "Hz", "mean firing rate over the recording"),
     "ground_truth/units/peak_amplitude_uV": Entry("float32", "(U,)", "uV", "signed peak of the raw template on its best channel"),
     "ground_truth/units/snr": Entry("float32", "(U,)", "", "filtered template peak on best channel / noise sigma (MAD) there"),
+    "ground_truth/units/alive": Entry("bool", "(U,)", "", "False: the neuron was lost around the implant (chronic kill zone) and does not fire"),
     "ground_truth/units/best_channel": Entry("int32", "(U,)", "", "channel with the largest filtered amplitude (-1: none)"),
     "ground_truth/templates/waveforms_uV": Entry("float32", "(U, T, K)", "uV", "raw templates on each unit's K channels"),
     "ground_truth/templates/channel_index": Entry("int32", "(U, K)", "", "channels of the sparse templates (-1: padding)"),
@@ -49,13 +50,16 @@ SCHEMA: dict[str, Entry] = {
     "probe/contact_plane_axes": Entry("float64", "(C, 2, 3)", "", "two unit vectors spanning each contact's plane"),
     "probe/contact_radius_um": Entry("float64", "(C,)", "um", "contact (disc) radius"),
     "probe/impedance_ohm": Entry("float64", "(C,)", "ohm", "|Z| at 1 kHz of each contact"),
+    "probe/channel_alive": Entry("bool", "(C,)", "", "False: a dead channel (chronic yield loss): amplifier noise only"),
+    "probe/signal_gain": Entry("float64", "(C,)", "", "electrode-amplifier divider at 1 kHz x chronic attenuation (x2 on an insulating surface)"),
     "probe/probeinterface_json": Entry("str", "()", "", "the probe as probeinterface JSON"),
     # chip
-    "chip/events/sample_index": Entry("int64", "(E,)", "sample", "on-chip detections: sample of the threshold crossing"),
-    "chip/events/channel": Entry("int32", "(E,)", "", "on-chip detections: channel"),
+    "chip/events/sample_index": Entry("int64", "(E,)", "sample", "events received from the chip (after the link, for event modes): detection sample"),
+    "chip/events/channel": Entry("int32", "(E,)", "", "events received from the chip: channel"),
+    "chip/events_dropped": Entry("int64", "(C,)", "", "events lost on the link per channel (FIFO overflow or bit errors)"),
     "chip/threshold_uV": Entry("float64", "(C,)", "uV", "detection threshold per channel, input-referred"),
     "chip/noise_uV_rms": Entry("float64", "(C,)", "uV", "noise sigma per channel estimated on chip (median|x|/0.6745), input-referred"),
-    "chip/input_noise_uV_rms": Entry("float64", "(C,)", "uV", "white-noise sigma added at the electrodes (thermal + amplifier) over 0..fs/2"),
+    "chip/input_noise_uV_rms": Entry("float64", "(C,)", "uV", "white-noise sigma added at the electrodes (thermal over the band + amplifier, spread over 0..fs/2)"),
     "chip/saturated_samples": Entry("int64", "(C,)", "sample", "samples clipped by the front end"),
     # scores
     "scores/channel/precision": Entry("float64", "(C,)", "", "matched detections / detections (NaN: no detection)"),
@@ -69,6 +73,14 @@ SCHEMA: dict[str, Entry] = {
     "scores/unit/detectable": Entry("bool", "(U,)", "", "noise-free template crosses the threshold on its best channel"),
 }
 
+#: Groups whose datasets depend on the population model; each key names its unit as a suffix.
+DYNAMIC_GROUPS: dict[str, str] = {
+    "behaviour": "behaviour labels of the population model (e.g. motor_cortex: time_s, "
+                 "cursor_position_cm, cursor_velocity_cm_per_s, target_cm, trial_start_s, trial_end_s)",
+    "lfp": "LFP band of the chip (chip.front_end.lfp_enabled): lfp_uV (S / decimation, C), fs_hz",
+    "lfp_proxy": "population LFP proxy and current dipoles (population.record_lfp): time_s, proxy, dipole_nA_um",
+}
+
 #: Attributes: path -> {name: description}. Units are in the names.
 ROOT_ATTRS: dict[str, dict[str, str]] = {
     "/": {"format": "always 'neurosim'", "format_version": "file format version",
@@ -77,17 +89,23 @@ ROOT_ATTRS: dict[str, dict[str, str]] = {
     "recording": {"fs_hz": "sampling rate", "duration_s": "recording length",
                   "adc_lsb_uV": "input-referred size of one ADC code", "gain_v_per_v": "front-end gain"},
     "ground_truth/templates": {"nbefore": "template samples before the spike time", "fs_hz": "template sampling rate"},
-    "probe": {"layout": "layout name", "material": "site material"},
+    "probe": {"layout": "layout name", "material": "site material",
+              "anatomical_class": "intracortical, subdural, epidural or endovascular",
+              "days_since_implant": "chronic state of the implant"},
     "chip": {"group_delay_s": "front-end group delay at the band centre (information; detections are matched at their crossing sample)",
              "raw_rate_bps": "raw data rate", "event_rate_bps": "event data rate",
              "transmitted_rate_bps": "rate of the selected output mode", "link_capacity_bps": "radio link capacity",
              "link_utilisation": "transmitted / link capacity", "output_mode": "raw or events",
              "power_amplifier_uW": "amplifiers, all channels", "power_adc_uW": "ADCs", "power_digital_uW": "detector logic",
-             "power_radio_uW": "radio", "power_total_uW": "chip total", "power_per_channel_uW": "total / channels"},
+             "power_radio_uW": "radio", "power_static_uW": "static (bias, leakage)", "power_clock_uW": "clock tree",
+             "power_total_uW": "chip total", "power_per_channel_uW": "total / channels",
+             "detector_kind": "on-chip detector", "report_json": "the chip design report (rates, power, heat) as JSON"},
     "scores": {"precision": "micro-averaged over channels", "recall": "micro-averaged over channels",
                "f1": "from precision and recall", "tolerance_ms": "matching half-window",
                "window_start_s": "start of scored window (after calibration)", "window_stop_s": "end of scored window",
-               "num_detectable_units": "units whose noise-free template crosses threshold"},
+               "num_detectable_units": "units whose noise-free template crosses threshold",
+               "decoding_ridge_r2": "optional: held-out R² of a ridge decoder of cursor velocity (motor model only)",
+               "decoding_kalman_r2": "optional: held-out R² of a Kalman decoder of cursor velocity (motor model only)"},
 }
 
 
@@ -102,6 +120,9 @@ def markdown() -> str:
              "## Datasets", "", "| path | dtype | shape | unit | meaning |", "|---|---|---|---|---|"]
     for path, e in SCHEMA.items():
         lines.append(f"| `/{path}` | {e.dtype} | {e.shape} | {e.unit} | {e.description} |")
+    lines += ["", "## Model-dependent groups (optional)", "", "| group | contents |", "|---|---|"]
+    for group, desc in DYNAMIC_GROUPS.items():
+        lines.append(f"| `/{group}/` | {desc} |")
     lines += ["", "## Attributes", "", "| group | attribute | meaning |", "|---|---|---|"]
     for group, attrs in ROOT_ATTRS.items():
         for name, desc in attrs.items():

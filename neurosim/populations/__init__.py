@@ -1,18 +1,34 @@
 """Virtual cortex: population models that produce :class:`Activity` (plain arrays).
 
-Brian2 is used only inside this package; its quantities are stripped at the boundary.
+Model families (``population.model``), one module each: ``balanced_ei``
+(:mod:`~neurosim.populations.balanced`), ``cortical_column`` (:mod:`~neurosim.populations.column`)
+and ``motor_cortex`` (:mod:`~neurosim.populations.motor`). Brian2 is used only inside this
+package; its quantities are stripped at the boundary.
 """
 
 from __future__ import annotations
 
+import logging
+
 import numpy as np
 
+from neurosim.populations._brian import choose_device
+from neurosim.populations._lif import simulate_lif
 from neurosim.populations.activity import CELL_TYPE_NAMES, INTERNEURON, PYRAMIDAL, Activity
-from neurosim.populations.balanced import BalancedParams, simulate_balanced_ei
-from neurosim.populations.placement import expected_cell_count, place_cells
+from neurosim.populations.balanced import BalancedParams, balanced_network, simulate_balanced_ei
+from neurosim.populations.column import POPULATION_NAMES, assign_populations, column_network
+from neurosim.populations.lfp import lfp_proxy
+from neurosim.populations.motor import MotorParams, simulate_motor
+from neurosim.populations.placement import (background_cell_count, draw_orientations,
+                                            expected_cell_count, place_cells)
 
 __all__ = ["Activity", "CELL_TYPE_NAMES", "PYRAMIDAL", "INTERNEURON", "simulate_population",
-           "place_cells", "expected_cell_count", "simulate_balanced_ei", "BalancedParams"]
+           "place_cells", "expected_cell_count", "background_cell_count", "simulate_balanced_ei",
+           "BalancedParams", "simulate_motor", "MotorParams", "MODELS"]
+
+logger = logging.getLogger(__name__)
+
+MODELS = ("balanced_ei", "cortical_column", "motor_cortex")
 
 
 def simulate_population(population, contact_positions_um: np.ndarray, duration_s: float,
@@ -30,33 +46,92 @@ def simulate_population(population, contact_positions_um: np.ndarray, duration_s
     seed_sequence : np.random.SeedSequence
         Source of the placement, network and spike-time jitter seeds.
     progress : bool
-        Show a progress bar while the network runs.
+        Show a progress bar while the network runs (runtime device).
 
     Returns
     -------
     Activity
-        Cells sorted so excitatory cells come first; spike times carry a uniform sub-step jitter
-        (within one simulation step) so they are not locked to the 0.1 ms grid.
+        Cells sorted by population (excitatory cells first for ``balanced_ei``, then by
+        ``population_labels``); spike times carry a uniform sub-step jitter (within one
+        simulation step) so they are not locked to the simulation grid.
+
+    Raises
+    ------
+    ValueError
+        If ``population.model`` is not one of :data:`MODELS` (or the placement exceeds
+        ``max_neurons``).
     """
+    if population.model not in MODELS:
+        raise ValueError(f"population.model must be one of {MODELS}, got {population.model!r}")
     place_ss, net_ss, jitter_ss = seed_sequence.spawn(3)
+    place_rng = np.random.default_rng(place_ss)
     positions, types, orientations = place_cells(
         contact_positions_um, population.reach_radius_um, population.density_per_mm3,
-        population.excitatory_fraction, population.min_distance_um,
-        np.random.default_rng(place_ss), max_neurons=population.max_neurons)
-    order = np.argsort(types, kind="stable")  # excitatory (0) first, as the network expects
-    positions, types, orientations = positions[order], types[order], orientations[order]
-    n_e = int(np.sum(types == PYRAMIDAL))
-    params = BalancedParams(inhibition_ratio=population.inhibition_ratio,
-                            in_degree=population.in_degree,
-                            num_external_inputs=population.num_external_inputs,
-                            drive_rate_hz=population.drive_rate_hz,
-                            psp_e_mV=population.psp_mV)
+        population.excitatory_fraction, population.min_distance_um, place_rng,
+        max_neurons=population.max_neurons)
     net_seed = int(net_ss.generate_state(1, dtype=np.uint32)[0])
-    times, units = simulate_balanced_ei(n_e, len(types) - n_e, duration_s, net_seed, params,
-                                        progress=progress)
+    extra: dict = {}
+    if population.model == "cortical_column":
+        labels = assign_populations(-positions[:, 2], population.column.layer_boundaries_um,
+                                    place_rng)
+        keep = labels >= 0
+        positions, orientations, labels = positions[keep], orientations[keep], labels[keep]
+        types = (labels % 2).astype(np.int8)  # even: excitatory, odd: inhibitory
+        orientations = draw_orientations(types, place_rng)  # types were re-drawn per layer
+        names = POPULATION_NAMES
+    else:
+        labels = types.astype(np.int64)
+        names = ("E", "I") if population.model == "balanced_ei" else ("pyramidal", "interneuron")
+    order = np.argsort(labels, kind="stable")
+    positions, types, orientations, labels = (positions[order], types[order], orientations[order],
+                                              labels[order])
+    device = choose_device(population.device, len(types))
+    logger.info("%s: %d cells on the %s device", population.model, len(types), device)
+    if population.model == "motor_cortex":
+        params = MotorParams(**population.motor.model_dump())
+        out = simulate_motor(types, duration_s, net_seed, params, device=device)
+        extra["behaviour"] = dict(out["behaviour"],
+                                  preferred_direction_rad=out["preferred_direction_rad"])
+        dt_ms = params.dt_ms
+    else:
+        options = dict(oscillation_hz=population.oscillation_hz,
+                       oscillation_depth=population.oscillation_depth,
+                       burst_fraction=population.burst_fraction,
+                       record_currents=population.record_lfp)
+        if population.model == "balanced_ei":
+            n_e = int(np.sum(types == PYRAMIDAL))
+            spec = balanced_network(n_e, len(types) - n_e, BalancedParams(
+                inhibition_ratio=population.inhibition_ratio, in_degree=population.in_degree,
+                num_external_inputs=population.num_external_inputs,
+                drive_rate_hz=population.drive_rate_hz, psp_e_mV=population.psp_mV, **options))
+        else:
+            spec = column_network(np.bincount(labels, minlength=len(POPULATION_NAMES)), **options)
+        out = simulate_lif(spec, duration_s, net_seed, device=device, progress=progress)
+        dt_ms = spec.dt_ms
+        if population.record_lfp:
+            axis = np.array([_mean_axis(orientations[(labels == p) & (types == PYRAMIDAL)])
+                             for p in range(len(spec.sizes))])
+            extra["lfp_proxy"] = lfp_proxy(out["current_time_s"], out["i_exc_mV"],
+                                           out["i_inh_mV"], np.asarray(spec.tau_m_ms), axis)
+    times, units = out["spike_times_s"], out["spike_units"]
     rng = np.random.default_rng(jitter_ss)
-    times = times + rng.random(times.shape) * params.dt_ms * 1e-3
+    times = times + rng.random(times.shape) * dt_ms * 1e-3
     times = np.minimum(times, np.nextafter(duration_s, 0.0))
     o = np.lexsort((units, times))
+    bg_radius = population.background_radius_um or 3.0 * population.reach_radius_um
+    num_bg = background_cell_count(contact_positions_um, population.reach_radius_um, bg_radius,
+                                   population.density_per_mm3)
+    rate = len(times) / (len(types) * duration_s) if len(types) and duration_s > 0 else 0.0
     return Activity(spike_times_s=times[o], spike_units=units[o], positions_um=positions,
-                    cell_types=types, orientations=orientations, duration_s=float(duration_s))
+                    cell_types=types, orientations=orientations, duration_s=float(duration_s),
+                    population_labels=labels, population_names=tuple(names),
+                    num_background_cells=num_bg, background_radius_um=float(bg_radius),
+                    background_rate_hz=float(rate), device=device, **extra)
+
+
+def _mean_axis(orientations: np.ndarray) -> np.ndarray:
+    if len(orientations) == 0:
+        return np.zeros(3)
+    mean = orientations.mean(axis=0)
+    return mean / max(np.linalg.norm(mean), 1e-12)
+

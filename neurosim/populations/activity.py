@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -31,6 +31,30 @@ class Activity:
         Unit vector of each cell's main (apical) axis in the tissue frame.
     duration_s : float
         Simulated biological time, s.
+    behaviour : dict of str to np.ndarray, optional
+        Behaviour labels aligned with the spikes (motor model): ``time_s`` (n_t,),
+        ``cursor_position_cm`` and ``cursor_velocity_cm_per_s`` (n_t, 2), ``target_cm`` (n_t, 2),
+        ``trial_start_s``, ``trial_end_s``, ``movement_start_s`` (n_trials,), ``trial_target_cm``
+        (n_trials, 2), and the tuning of each cell: ``preferred_direction_rad`` (num_cells,).
+    population_labels : np.ndarray, shape (num_cells,), int64, optional
+        Index into ``population_names`` of each cell's population (e.g. layer and type).
+    population_names : tuple of str
+        Names of the populations (``("E", "I")``, ``("L23e", ..., "L6i")``, ``("motor",)``).
+    lfp_proxy : dict of str to np.ndarray, optional
+        With ``population.record_lfp``: ``time_s`` (n_t,), ``proxy`` (n_t, num_populations), the
+        weighted-sum LFP proxy of Mazzoni et al. (2015) in mV (R_m * current summed over the
+        pyramidal cells; arbitrary units for comparison between populations and designs), and
+        ``dipole_nA_um`` (n_t, num_populations, 3), the current-dipole moment of each population's
+        pyramidal cells, nA·µm (see :mod:`neurosim.populations.lfp`).
+    num_background_cells : float
+        Expected number of neurons in the background shell (beyond the reach radius, within
+        ``background_radius_um`` of a contact); not simulated, for the noise model.
+    background_radius_um : float
+        Outer radius of the background shell, µm.
+    background_rate_hz : float
+        Mean firing rate assumed for the background neurons (that of the simulated cells), Hz.
+    device : str
+        Brian2 device that ran the simulation (``"runtime"`` or ``"cpp_standalone"``).
     """
 
     spike_times_s: np.ndarray
@@ -39,6 +63,14 @@ class Activity:
     cell_types: np.ndarray
     orientations: np.ndarray
     duration_s: float
+    behaviour: dict | None = None
+    population_labels: np.ndarray | None = None
+    population_names: tuple[str, ...] = field(default=())
+    lfp_proxy: dict | None = None
+    num_background_cells: float = 0.0
+    background_radius_um: float = 0.0
+    background_rate_hz: float = 0.0
+    device: str = "runtime"
 
     @property
     def num_cells(self) -> int:

@@ -3,21 +3,19 @@
 A sparse, randomly connected network in the spirit of Brunel (2000) and Vogels & Abbott (2005):
 pyramidal (E) and interneuron (I) LIF cells with exponentially decaying synaptic currents,
 recurrent E and I input of fixed expected in-degree, relative inhibitory strength ``g``, and
-independent external Poisson drive. With inhibition dominating (g ≳ 4) it settles in an
-asynchronous-irregular state with low rates.
-
-Membrane equation (per cell)::
-
-    tau_m dv/dt = -(v - E_L) + I_syn,     tau_s dI_syn/dt = -I_syn
-    v > V_th  ->  v = V_reset, refractory t_ref
+independent external Poisson drive. With inhibition dominating (g ≳ 4) and the mean input below
+threshold it settles in the asynchronous-irregular (AI) state: low rates, CV of the inter-spike
+intervals ≈ 1, Fano factor ≈ 1, weak synchrony. Options: a sinusoidal modulation of the external
+drive (theta/gamma rhythms) and a fraction of bursting pyramidal cells.
+The engine is :mod:`neurosim.populations._lif`.
 
 Assumptions
 -----------
-- Connectivity ignores distance (the simulated cells are the few within reach of the contacts,
-  treated as one well-mixed module); issue 3 brings layered, distance-dependent models.
+- Connectivity ignores distance (the simulated cells of one module are well mixed; see
+  docs/populations.md for how modules tile a large array).
 - Interneurons have a shorter membrane time constant (10 ms vs 20 ms) and fire faster.
-- Runtime device with the NumPy code-generation target: no compiler is needed and, for the few
-  thousand cells within reach of an array, it is faster than compiling (see the issue note).
+- External drive: ``num_external_inputs`` independent Poisson inputs at ``drive_rate_hz`` per
+  cell, each with the excitatory PSP size.
 
 References
 ----------
@@ -26,15 +24,13 @@ Brunel N (2000) J Comput Neurosci 8:183-208. Vogels TP, Abbott LF (2005) J Neuro
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 
-import numpy as np
-from tqdm.auto import tqdm
 
-__all__ = ["simulate_balanced_ei", "BalancedParams"]
+from neurosim.populations._brian import import_brian2 as _import_brian2  # noqa: F401 (compat)
+from neurosim.populations._lif import LIFNetwork, simulate_lif
 
-logger = logging.getLogger(__name__)
+__all__ = ["simulate_balanced_ei", "BalancedParams", "balanced_network"]
 
 
 @dataclass(frozen=True)
@@ -49,31 +45,43 @@ class BalancedParams:
     v_reset_mV: float = -60.0
     refractory_ms: float = 2.0
     delay_ms: float = 1.5
-    psp_e_mV: float = 0.8        # size of one excitatory input, mV (same charge as an instantaneous jump)
-    inhibition_ratio: float = 7.0
+    psp_e_mV: float = 1.0        # size of one excitatory input, mV (same charge as an instantaneous jump)
+    inhibition_ratio: float = 5.0
     in_degree: int = 100
     num_external_inputs: int = 100
-    drive_rate_hz: float = 6.0
+    drive_rate_hz: float = 10.0
     dt_ms: float = 0.1
+    oscillation_hz: float = 0.0
+    oscillation_depth: float = 0.0
+    burst_fraction: float = 0.0
+    record_currents: bool = False
 
 
-def _import_brian2():
-    """Import Brian2 without letting it replace ``sys.excepthook``.
-
-    Brian2 installs a hook that reports *every* uncaught exception of the process as a Brian2
-    bug; neurosim's own errors must reach the user as they are.
-    """
-    import sys
-
-    hook = sys.excepthook
-    import brian2
-
-    sys.excepthook = hook
-    return brian2
+def balanced_network(num_excitatory: int, num_inhibitory: int,
+                     params: BalancedParams = BalancedParams()) -> LIFNetwork:
+    """The :class:`LIFNetwork` of a balanced E/I network (population 0: E, 1: I)."""
+    p = params
+    # one input's charge over tau_s equals a PSP of psp_e_mV on the excitatory membrane
+    jump = p.psp_e_mV * p.tau_m_e_ms / p.tau_syn_ms
+    k_e = min(float(p.in_degree), float(num_excitatory))
+    k_i = min(float(max(1, p.in_degree // 4)), float(num_inhibitory))
+    drive_hz = p.num_external_inputs * p.drive_rate_hz
+    return LIFNetwork(
+        sizes=(int(num_excitatory), int(num_inhibitory)), excitatory=(True, False),
+        tau_m_ms=(p.tau_m_e_ms, p.tau_m_i_ms),
+        in_degree=((k_e, k_i), (k_e, k_i)),
+        jump_mV=((jump, p.inhibition_ratio * jump), (jump, p.inhibition_ratio * jump)),
+        bg_rate_e_hz=(drive_hz, drive_hz), bg_jump_e_mV=(jump, jump),
+        tau_syn_ms=p.tau_syn_ms, v_rest_mV=p.v_rest_mV, v_threshold_mV=p.v_threshold_mV,
+        v_reset_mV=p.v_reset_mV, refractory_ms=p.refractory_ms, delay_e_ms=p.delay_ms,
+        delay_i_ms=p.delay_ms, dt_ms=p.dt_ms, oscillation_hz=p.oscillation_hz,
+        oscillation_depth=p.oscillation_depth, burst_fraction=p.burst_fraction,
+        record_currents=p.record_currents)
 
 
 def simulate_balanced_ei(num_excitatory: int, num_inhibitory: int, duration_s: float, seed: int,
-                         params: BalancedParams = BalancedParams(), progress: bool = False):
+                         params: BalancedParams = BalancedParams(), progress: bool = False,
+                         device: str = "runtime", full_output: bool = False):
     """Simulate the network and return plain arrays.
 
     Parameters
@@ -83,9 +91,14 @@ def simulate_balanced_ei(num_excitatory: int, num_inhibitory: int, duration_s: f
     duration_s : float
         Biological time, s.
     seed : int
-        Seed for Brian2's and NumPy's generators (connectivity, initial state, Poisson drive).
+        Seed for the connectivity, initial state (NumPy) and the Poisson drive (Brian2).
     progress : bool
         Show a progress bar over biological time.
+    device : {"runtime", "cpp_standalone"}
+        Brian2 device.
+    full_output : bool
+        Return the whole result dict of :func:`~neurosim.populations._lif.simulate_lif`
+        (bursting cells, synaptic currents) instead of the two spike arrays.
 
     Returns
     -------
@@ -93,66 +106,6 @@ def simulate_balanced_ei(num_excitatory: int, num_inhibitory: int, duration_s: f
         Spike times on the simulation grid (multiples of ``dt_ms``), s.
     spike_units : np.ndarray, int64, shape (num_spikes,)
     """
-    b2 = _import_brian2()
-    n = num_excitatory + num_inhibitory
-    if n == 0:
-        return np.zeros(0), np.zeros(0, dtype=np.int64)
-    old_target = b2.prefs.codegen.target
-    old_level = b2.prefs.logging.console_log_level
-    b2.prefs.codegen.target = "numpy"
-    b2.prefs.logging.console_log_level = "WARNING"
-    try:
-        b2.seed(int(seed) % (2**32))
-        p = params
-        ms, mV, Hz = b2.ms, b2.mV, b2.Hz
-        # One unit of synaptic current raises v by about 'w' mV at its peak for tau_s << tau_m;
-        # the jump is scaled so an input's charge matches a PSP of psp_e_mV.
-        eqs = """
-        dv/dt = (-(v - v_rest) + I_syn) / tau_m : volt (unless refractory)
-        dI_syn/dt = -I_syn / tau_s : volt
-        tau_m : second (constant)
-        """
-        ns = dict(v_rest=p.v_rest_mV * mV, tau_s=p.tau_syn_ms * ms)
-        group = b2.NeuronGroup(n, eqs, threshold=f"v > {p.v_threshold_mV}*mV",
-                               reset=f"v = {p.v_reset_mV}*mV", refractory=p.refractory_ms * ms,
-                               method="exact", namespace=ns, dt=p.dt_ms * ms, name="cells")
-        tau_m = np.full(n, p.tau_m_e_ms)
-        tau_m[num_excitatory:] = p.tau_m_i_ms
-        group.tau_m = tau_m * ms
-        rng = np.random.default_rng(seed)
-        group.v = (p.v_rest_mV + rng.random(n) * (p.v_threshold_mV - p.v_rest_mV)) * mV
-        jump = p.psp_e_mV * p.tau_m_e_ms / p.tau_syn_ms  # mV: charge of one PSP over tau_s
-        objects = [group]
-        if num_excitatory > 0:
-            exc = b2.Synapses(group[:num_excitatory], group, on_pre=f"I_syn_post += {jump}*mV",
-                              delay=p.delay_ms * ms, name="exc", dt=p.dt_ms * ms)
-            exc.connect(p=min(1.0, p.in_degree / num_excitatory))
-            objects.append(exc)
-        if num_inhibitory > 0:
-            k_i = max(1, p.in_degree // 4)
-            inh = b2.Synapses(group[num_excitatory:], group,
-                              on_pre=f"I_syn_post -= {p.inhibition_ratio * jump}*mV",
-                              delay=p.delay_ms * ms, name="inh", dt=p.dt_ms * ms)
-            inh.connect(p=min(1.0, k_i / num_inhibitory))
-            objects.append(inh)
-        if p.num_external_inputs > 0 and p.drive_rate_hz > 0:
-            objects.append(b2.PoissonInput(group, "v", p.num_external_inputs, p.drive_rate_hz * Hz,
-                                           weight=p.psp_e_mV * mV))
-        monitor = b2.SpikeMonitor(group, name="spikes")
-        objects.append(monitor)
-        net = b2.Network(*objects)
-        with tqdm(total=round(duration_s, 3), desc="cortex (Brian2)", unit="s bio",
-                  disable=not progress, bar_format="{l_bar}{bar}| {n:.2f}/{total:.2f} s [{elapsed}]") as bar:
-            def report(elapsed, completed, start, duration):
-                bar.n = round(float(completed) * duration_s, 3)
-                bar.refresh()
-
-            net.run(duration_s * b2.second, namespace={}, report=report,
-                    report_period=0.5 * b2.second)
-        times = np.asarray(monitor.t_[:], dtype=np.float64)
-        units = np.asarray(monitor.i[:], dtype=np.int64)
-    finally:
-        b2.prefs.codegen.target = old_target
-        b2.prefs.logging.console_log_level = old_level
-    order = np.lexsort((units, times))
-    return times[order], units[order]
+    out = simulate_lif(balanced_network(num_excitatory, num_inhibitory, params), duration_s,
+                       seed, device=device, progress=progress)
+    return out if full_output else (out["spike_times_s"], out["spike_units"])

@@ -4,7 +4,8 @@ Cells are drawn as a homogeneous Poisson point process at ``density_per_mm3`` re
 union of spheres of radius ``reach_radius_um`` around the contacts, minus spheres of radius
 ``min_distance_um`` (tissue displaced or damaged by the electrode) and anything above the cortical
 surface. Cells beyond the reach radius are not simulated; their aggregate (the far-neuron
-background) is a noise-model matter (issue: electrode noise), not part of this network.
+background) is handed to the noise model as an expected count in a shell between the reach
+radius and a background radius (:func:`background_cell_count`).
 
 Assumptions
 -----------
@@ -21,7 +22,7 @@ from scipy.spatial import cKDTree
 
 from neurosim.populations.activity import INTERNEURON, PYRAMIDAL
 
-__all__ = ["place_cells", "expected_cell_count"]
+__all__ = ["place_cells", "expected_cell_count", "background_cell_count", "draw_orientations"]
 
 _SURFACE_CLEARANCE_UM = 20.0  # somata lie at least this far below the cortical surface
 
@@ -73,11 +74,12 @@ def place_cells(contact_positions_um: np.ndarray, reach_radius_um: float, densit
     positions = points[keep]
     n = len(positions)
     cell_types = np.where(rng.random(n) < excitatory_fraction, PYRAMIDAL, INTERNEURON).astype(np.int8)
-    orientations = _orientations(cell_types, rng)
+    orientations = draw_orientations(cell_types, rng)
     return positions, cell_types, orientations
 
 
-def _orientations(cell_types: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+def draw_orientations(cell_types: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Unit apical axes: pyramidal cells up (+z) with a 10° rms tilt, interneurons isotropic."""
     n = len(cell_types)
     random_dirs = rng.standard_normal((n, 3))
     random_dirs /= np.linalg.norm(random_dirs, axis=1, keepdims=True)
@@ -98,4 +100,29 @@ def expected_cell_count(contact_positions_um: np.ndarray, reach_radius_um: float
     pts = lo + rng.random((num_samples, 3)) * (hi - lo)
     dist, _ = cKDTree(contacts).query(pts, k=1)
     frac = np.mean(dist <= reach_radius_um)
+    return float(frac * np.prod(np.maximum(hi - lo, 0.0)) * 1e-9 * density_per_mm3)
+
+
+def background_cell_count(contact_positions_um: np.ndarray, reach_radius_um: float,
+                          background_radius_um: float, density_per_mm3: float,
+                          num_samples: int = 200_000, seed: int = 0) -> float:
+    """Expected number of neurons farther than the reach radius from every contact but within the
+    background radius of one (union of shells, below the surface), cells (Monte-Carlo volume).
+
+    Raises
+    ------
+    ValueError
+        If ``background_radius_um`` is not above ``reach_radius_um``.
+    """
+    if background_radius_um <= reach_radius_um:
+        raise ValueError(f"population.background_radius_um must be above population.reach_radius_um"
+                         f" = {reach_radius_um:g} um, got {background_radius_um:g}")
+    contacts = np.asarray(contact_positions_um, dtype=float)
+    lo = contacts.min(axis=0) - background_radius_um
+    hi = contacts.max(axis=0) + background_radius_um
+    hi[2] = min(hi[2], -_SURFACE_CLEARANCE_UM)
+    rng = np.random.default_rng(seed)
+    pts = lo + rng.random((num_samples, 3)) * (hi - lo)
+    dist, _ = cKDTree(contacts).query(pts, k=1)
+    frac = np.mean((dist > reach_radius_um) & (dist <= background_radius_um))
     return float(frac * np.prod(np.maximum(hi - lo, 0.0)) * 1e-9 * density_per_mm3)

@@ -6,8 +6,14 @@ import math
 import pytest
 from scipy import constants
 
-from chip_models import (PowerBudget, adc_power_uW, amplifier_power_uW, chip_power,
-                         digital_power_uW, radio_power_uW)
+from chip_models import (
+    PowerBudget,
+    adc_power_uW,
+    amplifier_power_uW,
+    chip_power,
+    digital_power_uW,
+    radio_power_uW,
+)
 
 
 def _nef_from_current(current_A, noise_V_rms, bandwidth_hz, temperature_K):
@@ -76,7 +82,7 @@ def test_chip_power_sums_blocks():
     assert b.per_channel_uW == pytest.approx(b.total_uW / n)
     d = b.as_dict()
     assert set(d) == {"amplifier_uW", "adc_uW", "digital_uW", "radio_uW", "num_channels",
-                      "total_uW", "total_mW", "per_channel_uW"}
+                      "static_uW", "clock_uW", "total_uW", "total_mW", "per_channel_uW"}
     assert d["num_channels"] == n and d["total_mW"] == b.total_mW
     with pytest.raises(dataclasses.FrozenInstanceError):
         b.radio_uW = 0.0

@@ -43,7 +43,7 @@ def test_cpe_scaling_and_phase(material):
 def test_materials_errors():
     with pytest.raises(ValueError, match=r"material must be one of \['Pt'"):
         electrode_impedance("gold", 10.0)
-    with pytest.raises(ValueError, match=r"site_radius_um must be in \(0, 1000\] µm"):
+    with pytest.raises(ValueError, match=r"site_radius_um must be in \(0, 5000\] µm"):
         electrode_impedance("Pt", 0.0)
     with pytest.raises(ValueError, match=r"f_hz must be in \(0, 1e\+06\] Hz"):
         electrode_impedance("Pt", 10.0, f_hz=-1.0)
@@ -51,3 +51,74 @@ def test_materials_errors():
         electrode_impedance("Pt", 10.0, sigma_S_per_m=0.0)
     with pytest.raises(ValueError, match=r"site_radius_um must be in \(0, inf\] µm"):
         spreading_resistance_ohm(-1.0)
+
+
+# -- spectra, band-limited thermal noise, amplifier divider --------------------------------
+
+from electrode_models.materials import (BOLTZMANN_J_PER_K, amplifier_divider_gain,  # noqa: E402
+                                        impedance_spectrum, interface_thermal_noise_uV_rms,
+                                        thermal_noise_psd_V2_per_hz)
+
+
+def test_spectrum_calibration_and_cpe_slope():
+    # published |Z(1 kHz)| in saline (1.5 S/m): Pt Utah tip 450 kΩ, SIROF 75 kΩ (Hughes 2021)
+    assert abs(impedance_spectrum("Pt", 20.0, [1000.0], 1.5)[0]) == pytest.approx(450e3, rel=1e-3)
+    assert abs(impedance_spectrum("SIROF", 20.0, [1000.0], 1.5)[0]) == pytest.approx(75e3, rel=1e-3)
+    # CPE part falls as f^-n with phase -n pi/2 (Franks 2005)
+    z = impedance_spectrum("Pt", 20.0, [10.0, 100.0], 0.3)
+    rs = 1.0 / (4 * 0.3 * 20e-6)
+    cpe = z - rs
+    assert abs(cpe[0] / cpe[1]) == pytest.approx(10 ** 0.8, rel=1e-9)
+    assert np.angle(cpe[0]) == pytest.approx(-0.8 * np.pi / 2, rel=1e-9)
+    # scales as 1/area
+    z1, z2 = impedance_spectrum("PEDOT", 10.0, [1e3]), impedance_spectrum("PEDOT", 20.0, [1e3])
+    assert abs((z1 - 1 / (4 * 0.3 * 10e-6)) / (z2 - 1 / (4 * 0.3 * 20e-6)))[0] == pytest.approx(4.0)
+
+
+def test_band_thermal_noise_closed_form_against_quadrature():
+    from scipy.integrate import quad
+    f1, f2, temp = 300.0, 6000.0, 310.0
+    got = interface_thermal_noise_uV_rms("Pt", 20.0, f1, f2, temp)
+    psd = lambda f: thermal_noise_psd_V2_per_hz("Pt", 20.0, [f], temp)[0]  # noqa: E731
+    want = np.sqrt(quad(psd, f1, f2, limit=200)[0]) * 1e6
+    assert got == pytest.approx(want, rel=1e-6)
+    # loaded with an ideal (infinite) input: equals the unloaded value (grid integration)
+    loaded = interface_thermal_noise_uV_rms("Pt", 20.0, f1, f2, temp, input_capacitance_pF=0.0,
+                                            input_resistance_ohm=1e16)
+    assert loaded == pytest.approx(got, rel=1e-4)
+
+
+def test_band_thermal_noise_of_a_resistor_reference():
+    # references.md: 37 kΩ over 10 kHz at 310 K -> 2.5 µV. A large disc is nearly a resistor
+    # (R_s dominates): compare with sqrt(4kT Re Z df) of the same Re Z.
+    v = interface_thermal_noise_uV_rms("PEDOT", 1000.0, 10.0, 10010.0, 310.0, sigma_S_per_m=0.3)
+    re = np.mean(impedance_spectrum("PEDOT", 1000.0, np.linspace(10, 10010, 20001)).real)
+    assert v == pytest.approx(np.sqrt(4 * BOLTZMANN_J_PER_K * 310 * re * 1e4) * 1e6, rel=1e-3)
+    assert np.sqrt(4 * BOLTZMANN_J_PER_K * 310 * 37e3 * 1e4) * 1e6 == pytest.approx(2.5, abs=0.05)
+
+
+def test_divider_closed_form_and_small_site_loss():
+    f = np.array([1000.0])
+    ze = impedance_spectrum("Pt", 7.0, f)[0]
+    zin = 1.0 / (1.0 / 1e12 + 1j * 2 * np.pi * 1000.0 * 10e-12)
+    h = amplifier_divider_gain("Pt", 7.0, f, 10.0, 1e12)[0]
+    assert h == pytest.approx(zin / (zin + ze), rel=1e-12)
+    assert abs(h) < 0.9  # a small Pt site loses > 10 % of the signal at 10 pF
+    big = amplifier_divider_gain("SIROF", 20.0, f, 10.0, 1e12)[0]
+    assert abs(big) > 0.99
+
+
+@pytest.mark.parametrize("call, match", [
+    (lambda: impedance_spectrum("Pt", 10.0, [0.0]), r"f_hz must be in \(0, 1e6\] Hz"),
+    (lambda: impedance_spectrum("Pt", 10.0, [1e3], impedance_factor=0.0), r"impedance_factor must be in \(0, 100\]"),
+    (lambda: amplifier_divider_gain("Pt", 10.0, [1e3], input_capacitance_pF=-1.0), r"input_capacitance_pF must be in \[0, 1e\+06\] pF"),
+    (lambda: amplifier_divider_gain("Pt", 10.0, [1e3], input_resistance_ohm=1.0), r"input_resistance_ohm must be in"),
+    (lambda: interface_thermal_noise_uV_rms("Pt", 10.0, 500.0, 100.0), r"f_high_hz must be in \(500"),
+    (lambda: interface_thermal_noise_uV_rms("Pt", 10.0, 100.0, 500.0, temperature_K=0.0), r"temperature_K must be in"),
+    (lambda: interface_thermal_noise_uV_rms("Au", 10.0, 100.0, 500.0), r"material must be one of"),
+    (lambda: interface_thermal_noise_uV_rms("Pt", 10.0, 100.0, 500.0, input_capacitance_pF=1.0, n_points=2), r"n_points must be in"),
+    (lambda: thermal_noise_psd_V2_per_hz("Pt", 10.0, [1e3], temperature_K=-1.0), r"temperature_K must be in"),
+])
+def test_spectrum_errors(call, match):
+    with pytest.raises(ValueError, match=match):
+        call()

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from neurosim.decoding import (KalmanDecoder, RidgeDecoder, bin_events, evaluate_decoders, r2_score,
+from neurosim.decoding import (RidgeDecoder, bin_events, evaluate_decoders, r2_score,
                                split_trials)
 
 

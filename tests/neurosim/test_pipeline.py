@@ -113,3 +113,31 @@ def test_scores_consistent(tiny_run):
     # events fit the schema and lie inside the recording
     ev = r["chip/events/sample_index"]
     assert ev.size == 0 or (ev.min() >= 0 and ev.max() < r["attrs/recording"]["duration_s"] * 30000)
+
+
+@pytest.mark.slow
+def test_all_options_together_are_chunk_independent(tiny_design, tmp_path):
+    """Drift, background, chronic change, 1/f amplifier noise, multiplexed ADC, NEO, compression,
+    link, LFP band and stimulation: the file validates and does not depend on the chunk size."""
+    design = tiny_design.replace(**{
+        "implant.material": "TiN", "implant.days_since_implant": 200.0,
+        "implant.drift.kind": "zigzag", "implant.drift.amplitude_um": 10.0, "implant.drift.period_s": 0.4,
+        "implant.noise.background_uV_rms": 5.0,
+        "chip.front_end.add_amplifier_noise": True, "chip.front_end.noise_corner_hz": 100.0,
+        "chip.front_end.lfp_enabled": True, "chip.adc.channels_per_adc": 8,
+        "chip.detector.kind": "neo", "chip.radio.output_mode": "compressed",
+        "chip.radio.link_capacity_mbps": 10.0, "chip.stimulation.enabled": True,
+        "chip.stimulation.contact": 3,
+    })
+    a, b = tmp_path / "a.h5", tmp_path / "b.h5"
+    ra = pipeline.run(design, a, progress=False)
+    pipeline.run(design.replace(**{"recording.chunk_s": 0.07}), b, progress=False)
+    assert validate_file(a) == []
+    assert _digest(a) == _digest(b)
+    r = read_result(a)
+    assert r["lfp"]["lfp_uV"].shape == (int(0.6 * 30000 / 12), 16)
+    assert ra.metrics["compression_ratio"] > 1.0
+    assert r["ground_truth/units/alive"].dtype == bool
+    # dead channels carry no neural signal and no electrode noise
+    alive = r["probe/channel_alive"]
+    assert np.all(r["probe/signal_gain"][~alive] == 0.0)

@@ -1,0 +1,288 @@
+"""More on-chip detectors: absolute threshold, k x RMS, NEO; and the detector factory.
+
+All detectors share the interface of :class:`~chip_models.MADThresholdDetector`:
+``process(x) -> (sample_index int64, channel int32)`` with global sample indices, a per-channel
+``threshold``, a dead time, a polarity and ``ops_per_sample`` for the power model.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+
+from . import _detector_kernels, _kernels
+from ._validation import check_array, check_int, check_option, check_range
+from .detector import MADThresholdDetector
+from .features import SpikeBandPower
+
+logger = logging.getLogger(__name__)
+
+__all__ = [
+    "DETECTOR_KINDS",
+    "AbsoluteThresholdDetector",
+    "NEODetector",
+    "RMSThresholdDetector",
+    "make_detector",
+]
+
+
+class _CalibratedDetector:
+    """Common machinery: a stateful feature, a calibration window, threshold crossing + dead time.
+
+    Subclasses define ``_feature(arr) -> float64 (num_samples, num_channels)`` (stateful, causal)
+    and ``_threshold_from(cal) -> (num_channels,)``; ``calibration_samples == 0`` means the
+    threshold is known from the start.
+    """
+
+    OPS_PER_SAMPLE = 3.0
+
+    def _setup(self, num_channels, fs_hz, dead_time_s, calibration_s, polarity,
+               allow_no_calibration=False):
+        self.num_channels = check_int("num_channels", num_channels, 1, None)
+        self.fs_hz = check_range("fs_hz", fs_hz, 0.0, 1e6, "Hz", low_inclusive=False)
+        self.dead_time_s = check_range("dead_time_s", dead_time_s, 0.0, 1.0, "s")
+        self.calibration_s = check_range("calibration_s", calibration_s, 0.0, 3600.0, "s",
+                                         low_inclusive=allow_no_calibration)
+        self.polarity = check_option("polarity", polarity, list(_kernels.POLARITY_CODES))
+        self.dead_samples = int(round(self.dead_time_s * self.fs_hz))
+        self.calibration_samples = int(round(self.calibration_s * self.fs_hz))
+        if self.calibration_samples < 1 and not allow_no_calibration:
+            raise ValueError(
+                f"calibration_s * fs_hz must give at least 1 sample, got calibration_s = "
+                f"{self.calibration_s:g} s at fs_hz = {self.fs_hz:g} Hz")
+
+    def reset(self) -> None:
+        """Forget calibration, feature and dead-time state (start of a new stream)."""
+        self._samples_seen = 0
+        self._dead_remaining = np.zeros(self.num_channels, dtype=np.int64)
+        self._reset_feature()
+        if self.calibration_samples > 0:
+            self._cal_buffer = np.empty((self.calibration_samples, self.num_channels))
+            self._threshold = np.full(self.num_channels, np.nan)
+        else:
+            self._cal_buffer = None
+            self._threshold = self._threshold_from(None)
+
+    def _reset_feature(self) -> None:
+        pass
+
+    @property
+    def calibrated(self) -> bool:
+        """True once the threshold is known."""
+        return self._cal_buffer is None
+
+    @property
+    def threshold(self) -> np.ndarray:
+        """Per-channel threshold magnitude on the detector's feature; NaN before calibration."""
+        return self._threshold.copy()
+
+    @property
+    def ops_per_sample(self) -> float:
+        """Estimated digital operations per sample per channel."""
+        return float(self.OPS_PER_SAMPLE)
+
+    @property
+    def samples_seen(self) -> int:
+        """Samples processed since the last reset."""
+        return self._samples_seen
+
+    def process(self, x) -> tuple[np.ndarray, np.ndarray]:
+        """Detect events in the next chunk.
+
+        Parameters
+        ----------
+        x : array_like, shape (num_samples, num_channels)
+            ADC codes or floats.
+
+        Returns
+        -------
+        sample_index : np.ndarray of int64 (global), channel : np.ndarray of int32
+            Sorted by sample, then channel.
+        """
+        arr = check_array("x", x, ndim=2, shape=(None, self.num_channels))
+        if arr.dtype.kind not in "iuf":
+            raise TypeError(f"x must hold integer codes or floats, got dtype {arr.dtype}")
+        if arr.dtype.kind == "f" and not np.all(np.isfinite(arr)):
+            raise ValueError("x must be finite, got NaN or inf values")
+        start = self._samples_seen
+        num_samples = arr.shape[0]
+        self._samples_seen += num_samples
+        feat = self._feature(arr)
+        offset = 0
+        if self._cal_buffer is not None:
+            take = min(self.calibration_samples - start, num_samples)
+            self._cal_buffer[start:start + take] = feat[:take]
+            offset = take
+            if start + take == self.calibration_samples:
+                self._threshold = np.asarray(self._threshold_from(self._cal_buffer), float)
+                self._cal_buffer = None
+        if offset == num_samples or self._cal_buffer is not None:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int32)
+        samples, channels = _kernels.threshold_detect(
+            np.ascontiguousarray(feat[offset:]), self._threshold, self._dead_remaining,
+            self.dead_samples, _kernels.POLARITY_CODES[self._feature_polarity()])
+        samples += start + offset
+        return samples, channels
+
+    def _feature_polarity(self) -> str:
+        return self.polarity
+
+
+class AbsoluteThresholdDetector(_CalibratedDetector):
+    """Threshold crossing against a fixed level, in the units of the input (µV or ADC codes).
+
+    Fires at the first armed sample with ``x < -threshold`` (``'negative'``), ``x > threshold``
+    (``'positive'``) or ``|x| > threshold`` (``'both'``), then ignores ``dead_samples`` samples.
+    With integer codes and an integer threshold, the comparison is exact integer arithmetic.
+
+    Parameters
+    ----------
+    num_channels : int
+    fs_hz : float
+        Sampling rate in Hz, in (0, 1e6].
+    threshold : float or array_like, shape (num_channels,)
+        Positive threshold magnitude in input units (µV or codes), > 0.
+    dead_time_s : float, default 1e-3
+    polarity : {'negative', 'positive', 'both'}, default 'negative'
+    """
+
+    def __init__(self, num_channels: int, fs_hz: float, threshold, dead_time_s: float = 1e-3,
+                 polarity: str = "negative"):
+        self._setup(num_channels, fs_hz, dead_time_s, 0.0, polarity, allow_no_calibration=True)
+        thr = np.broadcast_to(np.asarray(threshold, dtype=float), (self.num_channels,)).copy()
+        if not np.all(np.isfinite(thr)) or np.any(thr <= 0):
+            raise ValueError(f"threshold must be > 0 and finite (input units), got {threshold!r}")
+        self._fixed = thr
+        self.reset()
+
+    def _threshold_from(self, cal):
+        return self._fixed.copy()
+
+    def _feature(self, arr):
+        return arr
+
+
+class RMSThresholdDetector(_CalibratedDetector):
+    r"""Threshold ``theta_c = k * RMS_c``, the RMS measured over a calibration window.
+
+    .. math:: \mathrm{RMS}_c = \sqrt{\tfrac{1}{N} \sum_{n<N} x_c[n]^2}
+
+    Unlike the MAD estimate, the RMS grows with the spikes in the window (Quiroga et al. 2004);
+    it is what many chips use (Christie et al. 2015: -3 to -5 x RMS decode alike).
+
+    Parameters are those of :class:`MADThresholdDetector` (``threshold_k`` in units of RMS).
+    """
+
+    OPS_PER_SAMPLE = 3.0
+
+    def __init__(self, num_channels: int, fs_hz: float, threshold_k: float = 4.5,
+                 dead_time_s: float = 1e-3, calibration_s: float = 0.25,
+                 polarity: str = "negative"):
+        self._setup(num_channels, fs_hz, dead_time_s, calibration_s, polarity)
+        self.threshold_k = check_range("threshold_k", threshold_k, 0.0, 100.0, "(x RMS)",
+                                       low_inclusive=False)
+        self.reset()
+
+    def _threshold_from(self, cal):
+        self.rms = np.sqrt(np.mean(cal * cal, axis=0))
+        return self.threshold_k * self.rms
+
+    def _feature(self, arr):
+        return arr
+
+
+class NEODetector(_CalibratedDetector):
+    r"""Smoothed nonlinear energy operator (NEO / TEO) with a ``C * mean(psi)`` threshold.
+
+    .. math::
+
+        \psi[n] = x[n]^2 - x[n-1]\,x[n+1], \qquad
+        \bar\psi = w * \psi, \qquad \theta_c = C \cdot \mathrm{mean}_\mathrm{cal}(\bar\psi_c)
+
+    ``w`` is a Bartlett (triangular) window of ``window_samples`` taps normalised to unit sum.
+    Causal: the operator centred on ``n-1`` is evaluated when ``x[n]`` arrives, so a detection
+    lags the energy peak by ``1 + (window_samples - 1) / 2`` samples (reported as
+    :attr:`latency_samples`). The threshold is a positive level on ``psi`` (polarity 'positive'
+    on the feature). For integer codes the operator is exact in float64 (|psi| < 2^53).
+
+    Parameters
+    ----------
+    num_channels, fs_hz, dead_time_s, calibration_s
+        As :class:`MADThresholdDetector`.
+    threshold_c : float, default 8.0
+        Scale ``C`` of the mean smoothed energy, in (0, 1000].
+    window_samples : int, default 4
+        Bartlett window length in samples, in [1, 64] (1 = no smoothing).
+
+    References
+    ----------
+    Mukhopadhyay & Ray (1998), IEEE TBME 45(2):180-187 (NEO with a C x mean threshold).
+    Kim & Kim (2000), IEEE TBME 47(10) (smoothed NEO).
+    """
+
+    def __init__(self, num_channels: int, fs_hz: float, threshold_c: float = 8.0,
+                 window_samples: int = 4, dead_time_s: float = 1e-3,
+                 calibration_s: float = 0.25):
+        self._setup(num_channels, fs_hz, dead_time_s, calibration_s, "positive")
+        self.threshold_c = check_range("threshold_c", threshold_c, 0.0, 1000.0,
+                                       low_inclusive=False)
+        self.window_samples = check_int("window_samples", window_samples, 1, 64)
+        w = np.bartlett(self.window_samples + 2)[1:-1] if self.window_samples > 1 else np.ones(1)
+        self.weights = np.ascontiguousarray(w / w.sum())
+        self.reset()
+
+    @property
+    def latency_samples(self) -> float:
+        """Delay of the feature peak behind the input peak, in samples."""
+        return 1.0 + (self.window_samples - 1) / 2.0
+
+    @property
+    def ops_per_sample(self) -> float:
+        """Two multiplies and a subtraction for psi, a multiply-add per window tap, a compare
+        and the dead-time counter."""
+        return 3.0 + 2.0 * self.window_samples + 2.0
+
+    def _reset_feature(self):
+        self._x_tail = np.zeros((2, self.num_channels))
+        self._psi_tail = np.zeros((self.window_samples - 1, self.num_channels))
+
+    def _feature(self, arr):
+        x_ext = np.concatenate([self._x_tail, arr.astype(np.float64)])
+        out = np.empty(arr.shape, dtype=np.float64)
+        _detector_kernels.neo_smoothed(np.ascontiguousarray(x_ext), self.weights, self._psi_tail,
+                                       out)
+        self._x_tail = x_ext[-2:].copy()
+        return out
+
+    def _threshold_from(self, cal):
+        return self.threshold_c * np.mean(cal, axis=0)
+
+    def _feature_polarity(self) -> str:
+        return "positive"
+
+
+#: Kinds accepted by :func:`make_detector`.
+DETECTOR_KINDS = ("mad_threshold", "rms_threshold", "absolute_threshold", "neo", "sbp")
+
+
+def make_detector(kind: str, num_channels: int, fs_hz: float, **params):
+    """Build an on-chip detector (or the spike-band-power feature extractor) by name.
+
+    Parameters
+    ----------
+    kind : {'mad_threshold', 'rms_threshold', 'absolute_threshold', 'neo', 'sbp'}
+        :class:`MADThresholdDetector` (``adaptive=True`` for the running estimate),
+        :class:`RMSThresholdDetector`, :class:`AbsoluteThresholdDetector`, :class:`NEODetector`,
+        :class:`~chip_models.SpikeBandPower` (returns per-bin features, not events).
+    num_channels : int
+    fs_hz : float
+        Sampling rate in Hz.
+    **params
+        Keyword arguments of the chosen class.
+    """
+    check_option("kind", kind, DETECTOR_KINDS)
+    cls = {"mad_threshold": MADThresholdDetector, "rms_threshold": RMSThresholdDetector,
+           "absolute_threshold": AbsoluteThresholdDetector, "neo": NEODetector,
+           "sbp": SpikeBandPower}[kind]
+    return cls(num_channels, fs_hz, **params)

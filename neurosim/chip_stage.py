@@ -1,0 +1,191 @@
+"""The chip stage as the orchestrator drives it: one object per run, fed chunk by chunk.
+
+Builds the ``chip_models`` blocks from the design's ``chip`` section and keeps their state across
+chunks: front end (band-pass, gain, saturation) → ADC → on-chip detector (``chip.detector.kind``)
+→ (multiplexed sampling skew) → output mode (raw, lossless-compressed raw with the real Rice codec, events, snippets, binned
+counts, spike-band power) → telemetry (FIFO, packets, bit errors) → power and heat.
+
+Two measurement-only blocks sit beside the chip and cost it nothing in the power model:
+
+- a noise meter (MAD, σ = median|x|/0.6745 over the calibration window) gives every channel's
+  noise level for SNR and for deciding which units are detectable, whatever the detector is;
+- the stimulation artefact and blanking (``chip.stimulation``) act on the recording path.
+
+Scores use the events that reach the receiver: for event-like modes (events, snippets) that is
+what the link delivered; otherwise every detection.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+import chip_models as cm
+
+__all__ = ["ChipChain", "ChipOutcome"]
+
+_EVENT_MODES = ("events", "snippets")
+
+
+@dataclass
+class ChipOutcome:
+    detected: tuple[np.ndarray, np.ndarray]
+    received: tuple[np.ndarray, np.ndarray]
+    dropped_by_channel: np.ndarray
+    threshold_uV: np.ndarray
+    noise_uV: np.ndarray
+    rates_bps: dict
+    sent_bps: float
+    compression_ratio: float
+    power: cm.PowerBudget
+    thermal: dict
+    report: dict
+    lfp_uV: np.ndarray | None = None
+    lfp_fs_hz: float | None = None
+
+
+class ChipChain:
+    """Front end → ADC → detector → output → link for one run (stateful across chunks)."""
+
+    def __init__(self, design, num_channels: int, seed: int):
+        chip, fs = design.chip, design.recording.fs_hz
+        fe = chip.front_end
+        self.design, self.num_channels, self.fs = design, num_channels, fs
+        input_noise = None
+        if fe.add_amplifier_noise:  # white + 1/f, generated on the chip side instead of as white noise
+            density = fe.noise_uV_rms / np.sqrt(fe.lowpass_hz - fe.highpass_hz)
+            input_noise = cm.AmplifierNoise(num_channels, fs, density, corner_hz=fe.noise_corner_hz,
+                                            seed=seed)
+        self.front_end = cm.FrontEnd(fs, num_channels, gain_v_per_v=fe.gain_v_per_v,
+                                     highpass_hz=fe.highpass_hz, lowpass_hz=fe.lowpass_hz,
+                                     filter_order=fe.filter_order, output_swing_mV=fe.output_swing_mV,
+                                     recovery_s=fe.recovery_ms * 1e-3, input_noise=input_noise)
+        self.adc = cm.ADC(bits=chip.adc.bits, full_scale_mV=fe.output_swing_mV, fs_hz=fs,
+                          channels_per_adc=chip.adc.channels_per_adc, mux_scheme=chip.adc.mux_scheme)
+        self.mux = cm.MuxSkew(fs, self.adc.sample_offsets_s(num_channels)) \
+            if chip.adc.channels_per_adc > 1 else None
+        self.lfp = cm.LFPPath(fs, num_channels, fe.lfp_highpass_hz, fe.lfp_lowpass_hz,
+                              decimation=fe.lfp_decimation) if fe.lfp_enabled else None
+        self._lfp_chunks: list[np.ndarray] = []
+        self.lsb_uV = self.adc.lsb_mV / fe.gain_v_per_v * 1000.0
+        d = chip.detector
+        common = {"dead_time_s": d.dead_time_ms * 1e-3}
+        params = {
+            "mad_threshold": dict(threshold_k=d.threshold_k, calibration_s=d.calibration_s,
+                                  polarity=d.polarity, adaptive=d.adaptive,
+                                  adaptation_time_s=d.adaptation_time_s),
+            "rms_threshold": dict(threshold_k=d.threshold_k, calibration_s=d.calibration_s,
+                                  polarity=d.polarity),
+            "absolute_threshold": dict(threshold=d.absolute_threshold_uV / self.lsb_uV, polarity=d.polarity),
+            "neo": dict(threshold_c=d.neo_threshold_c, window_samples=d.neo_window_samples,
+                        calibration_s=d.calibration_s),
+        }[d.kind]
+        self.detector = cm.make_detector(d.kind, num_channels, fs, **common, **params)
+        self.meter = cm.MADThresholdDetector(num_channels, fs, threshold_k=d.threshold_k,
+                                             calibration_s=d.calibration_s, dead_time_s=0.0)
+        radio = chip.radio
+        self.encoder = cm.RiceEncoder(num_channels, chip.adc.bits, radio.compression_block_samples) \
+            if radio.output_mode == "compressed" else None
+        self.compressed_bytes = 0
+        self.link = None
+        if radio.output_mode in _EVENT_MODES:
+            ev_bits = cm.event_bits(num_channels, fs)
+            if radio.output_mode == "snippets":
+                ev_bits = cm.snippet_bits(num_channels, fs, chip.adc.bits, radio.snippet_samples)
+            self.link = cm.EventLink(num_channels, fs, radio.link_capacity_mbps * 1e6,
+                                     payload_bits=radio.payload_bits, header_bits=radio.header_bits,
+                                     bit_error_rate=radio.bit_error_rate, buffer_events=radio.buffer_events,
+                                     frame_s=radio.frame_ms * 1e-3, seed=seed, bits_per_event=ev_bits)
+        self.stim = None
+        if chip.stimulation.enabled:
+            s = chip.stimulation
+            pulse = cm.BiphasicPulse(s.amplitude_uA, s.phase_width_us, s.interphase_gap_us, s.rate_hz,
+                                     s.site_area_um2, s.k_limit)
+            self.stim = (cm.pulse_sample_indices(pulse, fs, 0.0, design.recording.duration_s),
+                         int(round(s.blanking_ms * 1e-3 * fs)))
+        self._det, self._rx, self._drop = [], [], np.zeros(num_channels, np.int64)
+        self._samples = 0
+
+    def add_stimulation_artefact(self, x_uV: np.ndarray, start: int, artefact_peak_uV: np.ndarray) -> None:
+        """Add the artefact of every pulse to a chunk (peak per channel, µV), in place."""
+        if self.stim is not None:
+            s = self.design.chip.stimulation
+            x_uV += cm.stimulation_artefact_uV(start, len(x_uV), self.fs, self.stim[0], artefact_peak_uV,
+                                               s.artefact_tau_ms * 1e-3).astype(np.float32)
+
+    def process(self, x_uV: np.ndarray) -> np.ndarray:
+        """Run one chunk of electrode signal (µV) through the chip; return the ADC codes."""
+        start = self._samples
+        if self.lfp is not None:
+            self._lfp_chunks.append(np.asarray(self.lfp.process(x_uV), np.float32))
+        y = self.front_end.process(x_uV)
+        if self.mux is not None:
+            y = self.mux.process(y)
+        codes = self.adc.convert(y)
+        det_in = cm.blank_samples(codes, start, self.stim[0], self.stim[1]) if self.stim else codes
+        s, c = self.detector.process(det_in)
+        self.meter.process(codes)
+        self._det.append((s, c))
+        if self.encoder is not None:
+            self.compressed_bytes += len(self.encoder.encode(codes))
+        if self.link is not None:
+            res = self.link.process(s, c, len(codes))
+            self._rx.append((res.delivered_sample, res.delivered_channel))
+            np.add.at(self._drop, res.overflow_channel, 1)
+            np.add.at(self._drop, res.corrupted_channel, 1)
+        self._samples += len(codes)
+        return codes
+
+    def finish(self, duration_s: float) -> ChipOutcome:
+        """Close the streams; data rates, power, heat and the chip report."""
+        chip, fe, radio = self.design.chip, self.design.chip.front_end, self.design.chip.radio
+
+        def cat(pairs):
+            if not pairs:
+                return np.zeros(0, np.int64), np.zeros(0, np.int32)
+            return np.concatenate([p[0] for p in pairs]), np.concatenate([p[1] for p in pairs])
+
+        detected = cat(self._det)
+        received = cat(self._rx) if self.link is not None else detected
+        ratio = float("nan")
+        if self.encoder is not None:
+            self.compressed_bytes += len(self.encoder.flush())
+            ratio = self.encoder.ratio
+        rates = cm.mode_rates_bps(duration_s, self.num_channels, self.fs, chip.adc.bits,
+                                  num_events=len(detected[0]),
+                                  compressed_bytes=self.compressed_bytes if self.encoder else None,
+                                  snippet_samples=radio.snippet_samples, bin_s=radio.bin_ms * 1e-3,
+                                  dead_samples=int(round(chip.detector.dead_time_ms * 1e-3 * self.fs)),
+                                  sbp_bits=radio.sbp_bits)
+        offered = rates[radio.output_mode]
+        link_bps = radio.link_capacity_mbps * 1e6
+        sent = self.link.sent_rate_bps() if self.link is not None else min(offered, link_bps)
+        extra_ops = self.encoder.ops_per_sample if self.encoder is not None else 0.0
+        power = cm.chip_power(
+            num_channels=self.num_channels, fs_hz=self.fs, bits=chip.adc.bits, nef=fe.nef,
+            noise_uV_rms=fe.noise_uV_rms, bandwidth_hz=fe.lowpass_hz - fe.highpass_hz,
+            adc_fom_fJ_per_step=chip.adc.fom_fJ_per_step,
+            detector_ops_per_sample=self.detector.ops_per_sample,
+            energy_pJ_per_op=chip.detector.energy_pJ_per_op, radio_bit_rate_bps=min(sent, link_bps),
+            radio_energy_pJ_per_bit=radio.energy_pJ_per_bit, supply_V=fe.supply_V,
+            extra_ops_per_sample=extra_ops, static_uW=chip.power.static_uW,
+            clock_hz=chip.power.clock_mhz * 1e6,
+            clock_energy_pJ_per_cycle=chip.power.clock_energy_pJ_per_cycle)
+        th = chip.thermal
+        thermal = cm.thermal_check(power.total_mW, th.footprint_mm, th.chip_area_mm2, th.geometry, th.limit_K)
+        report = cm.chip_report(
+            num_channels=self.num_channels, fs_hz=self.fs, highpass_hz=fe.highpass_hz,
+            lowpass_hz=fe.lowpass_hz, bits=chip.adc.bits, detector_kind=chip.detector.kind,
+            output_mode=radio.output_mode, rates_bps=rates, link_capacity_bps=link_bps, power=power,
+            footprint_mm=th.footprint_mm, chip_area_mm2=th.chip_area_mm2, heat_geometry=th.geometry,
+            compression_ratio=None if np.isnan(ratio) else ratio)
+        amplitude_detector = chip.detector.kind != "neo"
+        thr = np.asarray(self.detector.threshold if amplitude_detector else self.meter.threshold, float)
+        return ChipOutcome(detected=detected, received=received, dropped_by_channel=self._drop,
+                           threshold_uV=thr * self.lsb_uV,
+                           noise_uV=np.asarray(self.meter.sigma, float) * self.lsb_uV,
+                           rates_bps=rates, sent_bps=float(sent), compression_ratio=ratio,
+                           power=power, thermal=thermal, report=report,
+                           lfp_uV=np.concatenate(self._lfp_chunks) if self.lfp is not None else None,
+                           lfp_fs_hz=self.fs / self.design.chip.front_end.lfp_decimation if self.lfp else None)
