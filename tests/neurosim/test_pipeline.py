@@ -88,7 +88,9 @@ def test_same_seed_same_output_and_chunk_independence(tiny_design, tiny_run, tmp
 def test_interrupted_run_leaves_no_file(tiny_design, tmp_path, monkeypatch):
     out = tmp_path / "broken.h5"
     calls = {"n": 0}
-    real = pipeline.cm.MADThresholdDetector.process
+    import chip_models
+
+    real = chip_models.MADThresholdDetector.process
 
     def failing(self, x):
         calls["n"] += 1
@@ -96,7 +98,7 @@ def test_interrupted_run_leaves_no_file(tiny_design, tmp_path, monkeypatch):
             raise KeyboardInterrupt("simulated kill mid-write")
         return real(self, x)
 
-    monkeypatch.setattr(pipeline.cm.MADThresholdDetector, "process", failing)
+    monkeypatch.setattr(chip_models.MADThresholdDetector, "process", failing)
     with pytest.raises(KeyboardInterrupt):
         pipeline.run(tiny_design, out, progress=False)
     assert not out.exists()
