@@ -46,7 +46,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from ._drift_kernels import inject_drifting_kernel, random_walk_knots
-from ._validation import check_array, check_chunk, check_int, check_option, check_range
+from ._validation import check_array, check_option, check_range
+from .pickup import check_spikes_for_chunk
 from .templates import compute_templates
 
 logger = logging.getLogger(__name__)
@@ -264,29 +265,16 @@ def inject_spikes_drifting(chunk_uV: np.ndarray, chunk_start_sample: int, spike_
     bitwise the template of that point, so zero drift on a grid containing 0 reproduces
     :func:`electrode_models.pickup.inject_spikes` exactly.
     """
-    check_chunk("chunk_uV", chunk_uV)
-    start = check_int("chunk_start_sample", chunk_start_sample, 0, None)
-    s = check_array("spike_samples", spike_samples, ndim=1, dtype=np.int64)
-    u = check_array("spike_units", spike_units, shape=(s.shape[0],), dtype=np.int64)
+    start, s, u, lo, hi = check_spikes_for_chunk(chunk_uV, chunk_start_sample, spike_samples,
+                                                 spike_units, templates)
     d = check_array("displacement_um_per_spike", displacement_um_per_spike, shape=(s.shape[0],),
                     dtype=float)
-    if s.size > 1 and np.any(np.diff(s) < 0):
-        raise ValueError("spike_samples must be sorted ascending")
-    if u.size and (u.min() < 0 or u.max() >= templates.n_units):
-        raise ValueError(f"spike_units must be in [0, {templates.n_units - 1}], "
-                         f"got values in [{u.min()}, {u.max()}]")
     grid = templates.displacements_um
     if d.size and not (np.all(np.isfinite(d)) and d.min() >= grid[0] and d.max() <= grid[-1]):
         raise ValueError(f"displacement_um_per_spike must lie in the template grid "
                          f"[{grid[0]:g}, {grid[-1]:g}] µm, got values in [{d.min():g}, {d.max():g}]")
-    need = int(templates.channel_index.max(initial=-1)) + 1
-    if need > chunk_uV.shape[1]:
-        raise ValueError(f"chunk_uV must have at least {need} channels for these templates, "
-                         f"got {chunk_uV.shape[1]}")
-    if s.size == 0 or chunk_uV.shape[0] == 0:
+    if hi <= lo:
         return
-    lo = np.searchsorted(s, start - templates.nafter + 1)
-    hi = np.searchsorted(s, start + chunk_uV.shape[0] + templates.nbefore)
     dd = d[lo:hi]
     i0 = np.clip(np.searchsorted(grid, dd, side="right") - 1, 0, max(grid.size - 2, 0))
     i1 = np.minimum(i0 + 1, grid.size - 1)

@@ -16,17 +16,11 @@ from .templates import SparseTemplates
 _BLOCK_SAMPLES = 1024
 
 
-def inject_spikes(chunk_uV: np.ndarray, chunk_start_sample: int, spike_samples, spike_units,
-                  templates: SparseTemplates) -> None:
-    """Add spike templates into ``chunk_uV`` in place.
+def check_spikes_for_chunk(chunk_uV, chunk_start_sample, spike_samples, spike_units, templates):
+    """Validate a chunk and its spikes; return ``(start, samples, units, lo, hi)``.
 
-    Parameters
-    ----------
-    chunk_uV : np.ndarray, float32, shape (n_samples, n_channels), C-contiguous, µV; modified.
-    chunk_start_sample : int, global index of the chunk's first sample, >= 0.
-    spike_samples : array of int64, shape (n_spikes,), sorted ascending, global trough samples.
-    spike_units : array of int64, shape (n_spikes,), unit index in [0, templates.n_units).
-    templates : SparseTemplates
+    ``samples[lo:hi]`` are the spikes whose templates can touch the chunk (``hi <= lo``: none).
+    Shared by the static and the drifting pickup.
     """
     check_chunk("chunk_uV", chunk_uV)
     start = check_int("chunk_start_sample", chunk_start_sample, 0, None)
@@ -42,10 +36,28 @@ def inject_spikes(chunk_uV: np.ndarray, chunk_start_sample: int, spike_samples, 
         raise ValueError(f"chunk_uV must have at least {need} channels for these templates, "
                          f"got {chunk_uV.shape[1]}")
     if s.size == 0 or chunk_uV.shape[0] == 0:
+        return start, s, u, 0, 0
+    lo = int(np.searchsorted(s, start - templates.nafter + 1))
+    hi = int(np.searchsorted(s, start + chunk_uV.shape[0] + templates.nbefore))
+    return start, s, u, lo, hi
+
+
+def inject_spikes(chunk_uV: np.ndarray, chunk_start_sample: int, spike_samples, spike_units,
+                  templates: SparseTemplates) -> None:
+    """Add spike templates into ``chunk_uV`` in place.
+
+    Parameters
+    ----------
+    chunk_uV : np.ndarray, float32, shape (n_samples, n_channels), C-contiguous, µV; modified.
+    chunk_start_sample : int, global index of the chunk's first sample, >= 0.
+    spike_samples : array of int64, shape (n_spikes,), sorted ascending, global trough samples.
+    spike_units : array of int64, shape (n_spikes,), unit index in [0, templates.n_units).
+    templates : SparseTemplates
+    """
+    start, s, u, lo, hi = check_spikes_for_chunk(chunk_uV, chunk_start_sample, spike_samples,
+                                                 spike_units, templates)
+    if hi <= lo:
         return
-    # only pass the spikes that can touch this chunk
-    lo = np.searchsorted(s, start - templates.nafter + 1)
-    hi = np.searchsorted(s, start + chunk_uV.shape[0] + templates.nbefore)
     inject_kernel(chunk_uV, start, np.ascontiguousarray(s[lo:hi]), np.ascontiguousarray(u[lo:hi]),
                   templates.waveforms_uV, templates.channel_index, templates.nbefore,
                   _BLOCK_SAMPLES)
