@@ -256,6 +256,7 @@ def run(design: Design | str | Path | dict | None = None, out_path: str | Path |
         summary = {
             "design": design.name, "seed": seed, "layout": design.implant.layout,
             "channels": num_channels, "cells simulated": activity.num_cells,
+            "background cells (not simulated)": int(round(getattr(activity, "num_background_cells", 0))),
             "cortex": "reused" if from_cache else "simulated",
             "pyramidal / interneuron": f"{int(np.sum(activity.cell_types == 0))} / "
                                        f"{int(np.sum(activity.cell_types == 1))}",
