@@ -25,6 +25,8 @@ import time
 import numpy as np
 from numba import njit, prange
 
+from _timing import best_of  # benchmarks/_timing.py (the script directory is on sys.path)
+
 logger = logging.getLogger("bench_electrodes")
 
 
@@ -33,16 +35,6 @@ def _copy_kernel(dst, src):
     for i in prange(dst.shape[0]):
         for c in range(dst.shape[1]):
             dst[i, c] = src[i, c]
-
-
-def _best_of(fn, repeats):
-    fn()  # warm-up (numba compile, first-touch pages)
-    best = np.inf
-    for _ in range(repeats):
-        t = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - t)
-    return best
 
 
 def bench(num_channels=1024, fs_hz=30000.0, num_spikes=2000, num_units=200, n_q=32, n_t=90,
@@ -68,11 +60,11 @@ def bench(num_channels=1024, fs_hz=30000.0, num_spikes=2000, num_units=200, n_q=
 
     out = {"num_channels": num_channels, "fs_hz": fs_hz, "chunk_s": 1.0, "num_spikes": num_spikes,
            "template": f"{n_t} samples x {n_q} channels", "drift_positions": n_positions}
-    out["memcpy_numba_ms"] = 1e3 * _best_of(lambda: _copy_kernel(chunk, src), repeats)
-    out["memcpy_np_copyto_ms"] = 1e3 * _best_of(lambda: np.copyto(chunk, src), repeats)
+    out["memcpy_numba_ms"] = 1e3 * best_of(lambda: _copy_kernel(chunk, src), repeats)
+    out["memcpy_np_copyto_ms"] = 1e3 * best_of(lambda: np.copyto(chunk, src), repeats)
     floor = min(out["memcpy_numba_ms"], out["memcpy_np_copyto_ms"])
-    out["inject_spikes_ms"] = 1e3 * _best_of(lambda: inject_spikes(chunk, 0, s, u, tmpl), repeats)
-    out["inject_spikes_drifting_ms"] = 1e3 * _best_of(
+    out["inject_spikes_ms"] = 1e3 * best_of(lambda: inject_spikes(chunk, 0, s, u, tmpl), repeats)
+    out["inject_spikes_drifting_ms"] = 1e3 * best_of(
         lambda: inject_spikes_drifting(chunk, 0, s, u, dtmpl, d), repeats)
     out["ratio_inject_to_memcpy"] = out["inject_spikes_ms"] / floor
     out["ratio_drifting_to_memcpy"] = out["inject_spikes_drifting_ms"] / floor
@@ -87,7 +79,7 @@ def bench(num_channels=1024, fs_hz=30000.0, num_spikes=2000, num_units=200, n_q=
         bg = BackgroundNoise(pos, fs_hz, 7.0, seed=1, **kw)
         out[f"background_{name}_setup_s"] = time.perf_counter() - t
         out[f"background_{name}_latent"] = bg.n_latent
-        out[f"background_{name}_ms"] = 1e3 * _best_of(lambda: bg.add(chunk, n), max(1, repeats // 2))
+        out[f"background_{name}_ms"] = 1e3 * best_of(lambda: bg.add(chunk, n), max(1, repeats // 2))
     return out
 
 

@@ -16,15 +16,7 @@ import time
 
 import numpy as np
 
-
-def _best_of(fn, repeats=5):
-    fn()  # warm-up (numba compile, first-touch pages)
-    best = np.inf
-    for _ in range(repeats):
-        t = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - t)
-    return best
+from _timing import best_of  # benchmarks/_timing.py (the script directory is on sys.path)
 
 
 def bench_kernels(num_channels=1024, fs_hz=30000.0, num_spikes=2000):
@@ -57,15 +49,15 @@ def bench_kernels(num_channels=1024, fs_hz=30000.0, num_spikes=2000):
     det = cm.MADThresholdDetector(num_channels, fs_hz, calibration_s=0.01)
     det.process(codes[: int(0.02 * fs_hz)])
     rows = {
-        "copy chunk (memory floor)": _best_of(lambda: np.copyto(buf, src)),
+        "copy chunk (memory floor)": best_of(lambda: np.copyto(buf, src)),
         f"inject {num_spikes} spikes x {templates.waveforms_uV.shape[1]} samples x "
-        f"{templates.waveforms_uV.shape[2]} ch": _best_of(lambda: em.inject_spikes(buf, 0, spikes, units, templates)),
-        "gaussian noise (counter-based, numba)": _best_of(lambda: em.add_gaussian_noise(buf, 0, sigma, 1)),
-        "numpy standard_normal float32 (reference)": _best_of(
+        f"{templates.waveforms_uV.shape[2]} ch": best_of(lambda: em.inject_spikes(buf, 0, spikes, units, templates)),
+        "gaussian noise (counter-based, numba)": best_of(lambda: em.add_gaussian_noise(buf, 0, sigma, 1)),
+        "numpy standard_normal float32 (reference)": best_of(
             lambda: np.random.default_rng(1).standard_normal((n, num_channels), dtype=np.float32)),
-        "front end (band-pass, gain, clip)": _best_of(lambda: fe.process(buf)),
-        "ADC": _best_of(lambda: adc.convert(y)),
-        "MAD threshold detector": _best_of(lambda: det.process(codes)),
+        "front end (band-pass, gain, clip)": best_of(lambda: fe.process(buf)),
+        "ADC": best_of(lambda: adc.convert(y)),
+        "MAD threshold detector": best_of(lambda: det.process(codes)),
     }
     return rows, t_templates, templates.waveforms_uV.shape[0]
 

@@ -27,49 +27,6 @@ POLARITY_CODES = {"negative": 0, "positive": 1, "both": 2}
 
 # ----------------------------------------------------------------------------- front end
 @njit(cache=True)
-def bandpass_gain_clip(x, sos, zi, gain_mV_per_uV, swing_mV, out, sat_count):  # pragma: no cover - numba
-    """Cascade of second-order sections, then gain and a hard clip, one chunk.
-
-    Direct form II transposed per section, the same recurrence and state layout as
-    ``scipy.signal.sosfilt(sos, x, axis=0, zi=zi)`` (``a0 = 1``)::
-
-        y = b0 x + z0;  z0 = b1 x - a1 y + z1;  z1 = b2 x - a2 y
-
-    Samples outer, channels inner (contiguous rows of a (num_samples, num_channels) array).
-
-    Parameters
-    ----------
-    x : real array, shape (num_samples, num_channels), input in µV (computed in float64).
-    sos : float64 array, shape (num_sections, 6).
-    zi : float64 array, shape (num_sections, 2, num_channels); filter state, updated in place.
-    gain_mV_per_uV : float, ``gain_v_per_v * 1e-3``.
-    swing_mV : float, output rail.
-    out : float32 array, shape (num_samples, num_channels); output in mV, written.
-    sat_count : int64 array, shape (num_channels,); incremented where ``|y| > swing_mV``
-        before clipping.
-    """
-    num_samples, num_channels = x.shape
-    num_sections = sos.shape[0]
-    for n in range(num_samples):
-        for c in range(num_channels):
-            v = float(x[n, c])
-            for s in range(num_sections):
-                y = sos[s, 0] * v + zi[s, 0, c]
-                zi[s, 0, c] = sos[s, 1] * v - sos[s, 4] * y + zi[s, 1, c]
-                zi[s, 1, c] = sos[s, 2] * v - sos[s, 5] * y
-                v = y
-            v = v * gain_mV_per_uV
-            if v > swing_mV:
-                v = swing_mV
-                sat_count[c] += 1
-            elif v < -swing_mV:
-                v = -swing_mV
-                sat_count[c] += 1
-            out[n, c] = v
-
-
-# ----------------------------------------------------------------------------- ADC
-@njit(cache=True)
 def quantise(y_flat, lsb_mV, bits, codes_flat):  # pragma: no cover - numba
     """Bipolar mid-tread quantiser: ``code = clip(rint(y / lsb), -2^(b-1), 2^(b-1) - 1)``.
 
@@ -183,15 +140,19 @@ def walden_power_W(fom_J_per_step: float, enob_bits: float, fs_hz: float) -> flo
 
 
 @njit(cache=True)
-def bandpass_gain_clip_recover(x, sos, zi, gain_mV_per_uV, swing_mV, recovery_samples, hold,
-                               out, sat_count):  # pragma: no cover - numba
-    """As :func:`bandpass_gain_clip`, with recovery after saturation.
+def bandpass_gain_clip(x, sos, zi, gain_mV_per_uV, swing_mV, recovery_samples, hold,
+                       out, sat_count):  # pragma: no cover - numba
+    """Causal SOS band-pass, gain and saturation with overload recovery, per sample and channel.
 
+    x : float array (num_samples, num_channels), µV. sos : (num_sections, 6), a0 = 1.
+    zi : float64 (num_sections, 2, num_channels), transposed direct-form-II state, updated.
+    gain_mV_per_uV : ``gain_v_per_v * 1e-3``. swing_mV : output rail.
     Whenever the unclipped output is beyond a rail the output is that rail and a per-channel
     counter is set to ``recovery_samples``; while it is positive the output stays at the last
-    rail (the amplifier recovering from overload) and the counter counts down. ``hold``
-    (float64, shape (2, num_channels): remaining samples, rail value) is updated in place.
-    ``sat_count`` counts samples at a rail (clipped or holding).
+    rail (the amplifier recovering from overload) and the counter counts down. With
+    ``recovery_samples = 0`` this is a plain clip. ``hold`` (float64, shape (2, num_channels):
+    remaining samples, rail value) is updated in place. ``out`` (float32, mV) is written;
+    ``sat_count`` (int64, per channel) counts samples at a rail (clipped or holding).
     """
     num_samples, num_channels = x.shape
     num_sections = sos.shape[0]

@@ -158,13 +158,9 @@ class FrontEnd:
             x = self.input_noise.add_to(x.astype(np.float64))
         out_mV = np.empty(x.shape, dtype=np.float32)
         sat = np.zeros(self.num_channels, dtype=np.int64)
-        if self.recovery_samples > 0:
-            _kernels.bandpass_gain_clip_recover(x, self._sos_c, self._zi, self.gain_v_per_v * 1e-3,
-                                                self.output_swing_mV, self.recovery_samples,
-                                                self._hold, out_mV, sat)
-        else:
-            _kernels.bandpass_gain_clip(x, self._sos_c, self._zi, self.gain_v_per_v * 1e-3,
-                                        self.output_swing_mV, out_mV, sat)
+        # one kernel: with recovery_samples = 0 the hold never engages and it is a plain clip
+        _kernels.bandpass_gain_clip(x, self._sos_c, self._zi, self.gain_v_per_v * 1e-3,
+                                    self.output_swing_mV, self.recovery_samples, self._hold, out_mV, sat)
         if sat.any():
             logger.debug("FrontEnd: %d samples saturated in this chunk", int(sat.sum()))
         self.num_saturated_samples += sat

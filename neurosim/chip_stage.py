@@ -82,8 +82,7 @@ class ChipChain:
                         calibration_s=d.calibration_s),
         }[d.kind]
         self.detector = cm.make_detector(d.kind, num_channels, fs, **common, **params)
-        self.meter = cm.MADThresholdDetector(num_channels, fs, threshold_k=d.threshold_k,
-                                             calibration_s=d.calibration_s, dead_time_s=0.0)
+
         radio = chip.radio
         self.encoder = cm.RiceEncoder(num_channels, chip.adc.bits, radio.compression_block_samples) \
             if radio.output_mode == "compressed" else None
@@ -104,6 +103,13 @@ class ChipChain:
                                      s.site_area_um2, s.k_limit)
             self.stim = (cm.pulse_sample_indices(pulse, fs, 0.0, design.recording.duration_s),
                          int(round(s.blanking_ms * 1e-3 * fs)))
+        # The noise meter is the detector itself when that is the fixed-threshold MAD estimator
+        # on the unblanked codes (the default); otherwise a separate MAD estimator runs beside it.
+        if d.kind == "mad_threshold" and not d.adaptive and self.stim is None:
+            self.meter = self.detector
+        else:
+            self.meter = cm.MADThresholdDetector(num_channels, fs, threshold_k=d.threshold_k,
+                                                 calibration_s=d.calibration_s, dead_time_s=0.0)
         self._det, self._rx, self._drop = [], [], np.zeros(num_channels, np.int64)
         self._samples = 0
 
@@ -125,7 +131,8 @@ class ChipChain:
         codes = self.adc.convert(y)
         det_in = cm.blank_samples(codes, start, self.stim[0], self.stim[1]) if self.stim else codes
         s, c = self.detector.process(det_in)
-        self.meter.process(codes)
+        if self.meter is not self.detector:
+            self.meter.process(codes)
         self._det.append((s, c))
         if self.encoder is not None:
             self.compressed_bytes += len(self.encoder.encode(codes))

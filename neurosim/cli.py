@@ -104,6 +104,13 @@ def _cmd_dataset(args) -> int:
     return 0
 
 
+def _cmd_schema(args) -> int:
+    from neurosim.io.schema import markdown
+
+    print(markdown(), end="")
+    return 0
+
+
 def _cmd_render(args) -> int:
     design = _load(args.design)
     _render(design, args.output)
@@ -172,6 +179,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("design", nargs="?", help="design TOML (default: the built-in design)")
     p.add_argument("-o", "--output", required=True, help="PNG file")
     p.set_defaults(func=_cmd_render)
+
+    p = sub.add_parser("schema", help="print the HDF5 file format (Markdown) from the schema module")
+    p.set_defaults(func=_cmd_schema)
 
     p = sub.add_parser("design", help="show or validate a design")
     p.add_argument("action", choices=["show", "validate"])

@@ -26,6 +26,7 @@ from scipy.spatial import cKDTree
 
 from neurosim import __version__
 from neurosim.populations import Activity, simulate_population
+from neurosim.populations._brian import cache_root
 
 __all__ = ["activity_key", "get_activity", "save_activity", "load_activity", "subset_activity",
            "default_cache_dir"]
@@ -36,8 +37,9 @@ _SPIKE_FIELDS = ("spike_times_s", "spike_units")
 
 
 def default_cache_dir() -> Path:
-    """``$NEUROSIM_CACHE_DIR`` or ``~/.cache/neurosim``."""
-    return Path(os.environ.get("NEUROSIM_CACHE_DIR", Path.home() / ".cache" / "neurosim"))
+    """Where activity caches go by default: ``<cache root>/activity`` (``$NEUROSIM_CACHE_DIR``
+    or ``~/.cache/neurosim``, the root shared with the Brian2 build cache)."""
+    return cache_root() / "activity"
 
 
 def activity_key(population, duration_s: float, seed: int, contact_positions_um: np.ndarray) -> str:

@@ -2,7 +2,7 @@
 
 The writer (:mod:`neurosim.io.hdf5`) creates datasets only through :data:`SCHEMA` and the reader
 checks files against it; ``docs/file_format.md`` is generated from it
-(regenerate with ``neurosim.io.schema.markdown()``). Shapes use the symbols
+(regenerate with ``neurosim schema > docs/file_format.md``). Shapes use the symbols
 ``S`` samples, ``C`` channels, ``N`` spikes, ``U`` units (simulated cells), ``T`` template samples,
 ``K`` sparse channels per unit, ``E`` chip events.
 """
@@ -129,6 +129,3 @@ def markdown() -> str:
             lines.append(f"| `{group}` | `{name}` | {desc} |")
     return "\n".join(lines) + "\n"
 
-
-if __name__ == "__main__":
-    print(markdown(), end="")

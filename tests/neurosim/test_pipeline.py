@@ -49,7 +49,7 @@ def test_schema_document_is_current():
     from pathlib import Path
 
     doc = Path(__file__).parents[2] / "docs" / "file_format.md"
-    assert doc.read_text() == markdown(), "regenerate: python -c \"from neurosim.io.schema import markdown; print(markdown(), end='')\" > docs/file_format.md"
+    assert doc.read_text() == markdown(), "regenerate: neurosim schema > docs/file_format.md"
 
 
 def test_spikes_visible_on_traces(tiny_run):
