@@ -32,6 +32,7 @@ test: $(STAMP)
 docs: $(STAMP)
 	mkdir -p docs/tutorials
 	cp notebooks/*.ipynb docs/tutorials/
+	$(PY) docs/gallery.py
 	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --quiet
 
 clean:

@@ -1,4 +1,4 @@
-"""Recording generation: this project's electrode stage vs SpikeInterface's generator, same spec.
+"""Recording generation: this project's electrode stage vs SpikeInterface's and MEArec's generators, same spec.
 
 Run:  .venv/bin/python benchmarks/bench_vs_peers.py [--duration-s 60] [--json out.json]
 
@@ -13,10 +13,16 @@ chunk by chunk (1 s) in memory and discarded (a checksum keeps the work honest):
 - **SpikeInterface**: ``generate_ground_truth_recording`` (analytic templates, noise
   ``on_the_fly``) then ``get_traces`` per chunk.
 
+- **MEArec** (optional, ``pip install neurosim[bench]``): ``gen_recordings`` (spike trains,
+  template resampling and jitter, convolution, uncorrelated noise; no filter, no amplitude
+  modulation; MEArec's default temporary memmaps) on templates of its own probe with the same channel
+  count (Neuronexus-32, Neuropixels-384). The templates come from ``gen_templates`` (NEURON +
+  LFPy simulations of 4 of MEArec's bundled BBP cells), made once into ``--mearec-cache`` and not
+  timed: only loading them counts as setup. Without MEArec/NEURON, or when a step fails, its
+  column says "not available (reason)".
+
 Times: ``setup`` (templates, spike trains, objects), ``generate`` (all chunks), total, and
-× real time. MEArec is not run: it installs from PyPI but its templates need NEURON + LFPy
-simulations of compiled cell models (minutes to hours per probe), see docs/interop.md.
-Numbers depend on the machine and its load (Numba uses all cores it is given).
+× real time. Numbers depend on the machine and its load (Numba uses all cores it is given).
 """
 
 from __future__ import annotations
@@ -24,7 +30,13 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import math
+import os
+import shutil
+import sys
+import tempfile
 import time
+from pathlib import Path
 
 import numpy as np
 
@@ -105,36 +117,175 @@ def run_spikeinterface(num_channels, num_units, duration_s, rate_hz, seed=0):
             "num_spikes": int(sorting.count_total_num_spikes()), "checksum": checksum}
 
 
+#: MEAutility probes with the channel counts of the specs (MEArec templates belong to a probe).
+MEAREC_PROBES = {32: "Neuronexus-32", 384: "Neuropixels-384"}
+#: Bundled BBP cells used for the templates: two pyramidal, two basket cells.
+MEAREC_CELLS = ("L5_TTPC1_cADpyr232_1", "L5_UTPC_cADpyr232_1", "L5_NBC_bAC217_1", "L5_LBC_bAC217_1")
+# NEURON >= 9 cannot compile the BBP synapse mechanisms (their VERBATIM code uses the old Random
+# API: "ambiguating new declaration of 'void* nrn_random_arg(int)'"). MEArec loads synapses.hoc but
+# never creates synapses (template argument 0), so name-only stubs stand in for them.
+_STUB_MOD = """: stub: the BBP synapse does not compile with NEURON 9; MEArec never instantiates it
+NEURON {{
+    POINT_PROCESS {name}
+    RANGE tau_d_AMPA, tau_d_GABAA, tau_r_GABAA, Use, Dep, Fac, tsv
+}}
+PARAMETER {{
+    tau_d_AMPA = 1.7
+    tau_d_GABAA = 8
+    tau_r_GABAA = 0.2
+    Use = 1
+    Dep = 100
+    Fac = 10
+    tsv = 0
+}}
+PROCEDURE setRNG() {{ }}
+"""
+
+
+class Unavailable(RuntimeError):
+    """A peer tool cannot run here; the message says why."""
+
+
+def mearec_templates(num_channels, num_templates, cache_dir):
+    """MEArec templates of ``num_templates`` cells on the probe with ``num_channels`` (cached).
+
+    Returns (path, seconds spent simulating; None when taken from the cache).
+    """
+    try:
+        import MEArec as mr
+    except Exception as exc:  # ImportError, or a broken dependency at import
+        raise Unavailable(f"MEArec does not import ({type(exc).__name__}: {exc})") from exc
+    probe = MEAREC_PROBES.get(num_channels)
+    if probe is None:
+        raise Unavailable(f"no MEAutility probe with {num_channels} channels")
+    per_cell = math.ceil(num_templates / len(MEAREC_CELLS))
+    cache_dir = Path(cache_dir)
+    out = cache_dir / f"templates_{probe}_{per_cell}x{len(MEAREC_CELLS)}.h5"
+    made = {int(p.stem.split("_")[-1].split("x")[0]): p
+            for p in cache_dir.glob(f"templates_{probe}_*x{len(MEAREC_CELLS)}.h5")}
+    enough = [n for n in made if n >= per_cell]
+    if enough:
+        return made[min(enough)], None
+    try:
+        import LFPy  # noqa: F401
+        import neuron  # noqa: F401
+    except Exception as exc:
+        raise Unavailable(f"MEArec's templates need NEURON and LFPy ({type(exc).__name__}: {exc})") from exc
+    # nrnivmodl (compiles the cells' mechanisms) lives next to this interpreter.
+    os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
+    cells = cache_dir / "cells"
+    if not cells.is_dir():
+        bundled = Path(mr.__file__).parent / "cell_models" / "bbp"
+        for name in MEAREC_CELLS:
+            shutil.copytree(bundled / name, cells / name)
+            for mod in (cells / name / "mechanisms").glob("Prob*_EMS.mod"):
+                mod.write_text(_STUB_MOD.format(name=mod.stem))
+    params = mr.get_default_templates_params()
+    params.update(n=per_cell, probe=probe, seed=0)
+    t0 = time.perf_counter()
+    try:
+        tempgen = mr.gen_templates(str(cells), params=params, templates_tmp_folder=str(cache_dir / "tmp"),
+                                   parallel=True, n_jobs=os.cpu_count(), verbose=False)
+    except Exception as exc:
+        raise Unavailable(f"gen_templates failed ({type(exc).__name__}: {exc})") from exc
+    sim_s = time.perf_counter() - t0
+    if len(tempgen.templates) < num_templates:
+        raise Unavailable(f"gen_templates made {len(tempgen.templates)} templates, {num_templates} needed")
+    mr.save_template_generator(tempgen, str(out))
+    logger.info("MEArec: %d templates on %s simulated in %.0f s -> %s", len(tempgen.templates), probe,
+                sim_s, out)
+    return out, sim_s
+
+
+def run_mearec(num_channels, num_units, duration_s, rate_hz, seed=0, cache_dir=None):
+    """``gen_recordings`` on pre-made templates: Poisson trains, convolution, white noise."""
+    path, sim_s = mearec_templates(num_channels, num_units, cache_dir)  # Unavailable without MEArec
+    import MEArec as mr
+
+    t0 = time.perf_counter()
+    tempgen = mr.load_templates(str(path), return_h5_objects=False, verbose=False)
+    ids = np.random.default_rng(seed).choice(len(tempgen.templates), num_units, replace=False)
+    params = mr.get_default_recordings_params()
+    params["spiketrains"].update(duration=duration_s, f_exc=rate_hz, f_inh=rate_hz, st_exc=0.0,
+                                 st_inh=0.0, min_rate=0.0, process="poisson")
+    params["recordings"].update(fs=FS_HZ, dtype="float32", noise_level=NOISE_UV, noise_mode="uncorrelated",
+                                noise_color=False, filter=False, modulation="none", bursting=False,
+                                drifting=False, overlap=False, extract_waveforms=False)
+    params["seeds"] = {"spiketrains": seed + 1, "templates": seed + 2, "convolution": seed + 3, "noise": seed + 4}
+    # MEArec's default temporary memmaps (tmp_mode=None fails for > 100 units in 1.11:
+    # pad_templates runs in parallel then and asserts that it has a temporary file).
+    with tempfile.TemporaryDirectory(prefix="bench_mearec_") as tmp:
+        t1 = time.perf_counter()
+        try:
+            recgen = mr.gen_recordings(params=params, tempgen=tempgen, template_ids=ids, tmp_mode="memmap",
+                                       tmp_folder=tmp, verbose=False)
+        except Exception as exc:
+            raise Unavailable(f"gen_recordings failed ({type(exc).__name__}: {exc!r})") from exc
+        x = recgen.recordings
+        if x.shape != (round(duration_s * FS_HZ), num_channels):
+            raise Unavailable(f"gen_recordings returned shape {x.shape}")
+        checksum = float(np.asarray(x[::997, 0]).sum())
+        t2 = time.perf_counter()
+        num_spikes = int(sum(len(st) for st in recgen.spiketrains))
+        del x, recgen
+    return {"setup_s": t1 - t0, "generate_s": t2 - t1, "template_sim_s": sim_s,
+            "num_spikes": num_spikes, "checksum": checksum}
+
+
+def _cell(r):
+    if "unavailable" in r:
+        return f"not available ({r['unavailable']})"
+    return f"{r['total_s']:.2f} (setup {r['setup_s']:.2f}, {r['x_real_time']:.1f}× real time)"
+
+
+def _ratio(r, base):
+    return "n/a" if "unavailable" in r else f"{r['total_s'] / base['total_s']:.2f}"
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--duration-s", type=float, default=60.0)
     ap.add_argument("--rate-hz", type=float, default=5.0)
     ap.add_argument("--specs", default="32:100,384:250", help="channels:units,...")
     ap.add_argument("--json", default=None)
+    ap.add_argument("--no-mearec", action="store_true", help="leave MEArec out")
+    ap.add_argument("--mearec-cache", default=str(Path.home() / ".cache" / "neurosim" / "mearec"),
+                    help="folder of MEArec's cell models and generated templates (made on first use)")
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     specs = [tuple(int(v) for v in s.split(":")) for s in args.specs.split(",")]
+    tools = [("neurosim", run_neurosim), ("spikeinterface", run_spikeinterface)]
+    if not args.no_mearec:
+        tools.append(("mearec", lambda *a: run_mearec(*a, cache_dir=args.mearec_cache)))
     # Warm-up: Numba compilation (cached) and imports are not part of a generation.
     run_neurosim(8, 5, 1.0, args.rate_hz)
     run_spikeinterface(8, 5, 1.0, args.rate_hz)
     rows = []
     for num_channels, num_units in specs:
-        for name, fn in (("neurosim", run_neurosim), ("spikeinterface", run_spikeinterface)):
-            r = fn(num_channels, num_units, args.duration_s, args.rate_hz)
-            r.update(tool=name, channels=num_channels, units=num_units, duration_s=args.duration_s,
-                     total_s=r["setup_s"] + r["generate_s"])
+        for name, fn in tools:
+            r = {"tool": name, "channels": num_channels, "units": num_units, "duration_s": args.duration_s}
+            try:
+                r.update(fn(num_channels, num_units, args.duration_s, args.rate_hz))
+            except Unavailable as exc:
+                r["unavailable"] = str(exc)
+                logger.info("%-15s %4d ch %4d units: not available (%s)", name, num_channels, num_units, exc)
+                rows.append(r)
+                continue
+            r["total_s"] = r["setup_s"] + r["generate_s"]
             r["x_real_time"] = args.duration_s / r["total_s"]
             logger.info("%-15s %4d ch %4d units: setup %6.2f s, generate %6.2f s, total %6.2f s "
                         "(%5.1f x real time, %d spikes)", name, num_channels, num_units,
                         r["setup_s"], r["generate_s"], r["total_s"], r["x_real_time"], r["num_spikes"])
             rows.append(r)
-    lines = ["| channels | units | neurosim total (s) | SpikeInterface total (s) | "
-             "SI / neurosim | neurosim × real time | SI × real time |", "|---|---|---|---|---|---|---|"]
-    for i in range(0, len(rows), 2):
-        a, b = rows[i], rows[i + 1]
-        lines.append(f"| {a['channels']} | {a['units']} | {a['total_s']:.2f} "
-                     f"(setup {a['setup_s']:.2f}) | {b['total_s']:.2f} (setup {b['setup_s']:.2f}) | "
-                     f"{b['total_s'] / a['total_s']:.2f} | {a['x_real_time']:.1f} | {b['x_real_time']:.1f} |")
+    names = {"neurosim": "neurosim", "spikeinterface": "SpikeInterface", "mearec": "MEArec"}
+    peers = [name for name, _ in tools[1:]]
+    lines = ["| channels | units | neurosim total (s) | "
+             + " | ".join(f"{names[p]} total (s) | {names[p]} / neurosim" for p in peers)
+             + " |", "|---|---|---|" + "---|---|" * len(peers)]
+    for i in range(0, len(rows), len(tools)):
+        base, others = rows[i], rows[i + 1:i + len(tools)]
+        lines.append(f"| {base['channels']} | {base['units']} | {_cell(base)} | "
+                     + " | ".join(f"{_cell(r)} | {_ratio(r, base)}" for r in others) + " |")
     table = "\n".join(lines)
     logger.info("\n%s", table)
     if args.json:

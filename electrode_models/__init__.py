@@ -7,6 +7,8 @@ A numerical library (arrays and floats in, arrays out; no I/O, no orchestration)
   in the tissue frame (µm; surface z = 0, tissue z < 0).
 - :mod:`~electrode_models.volume`: volume conductors as gain matrices (infinite isotropic or
   anisotropic; half-space with the method of images), point/line sources and current dipoles.
+- :mod:`~electrode_models.headmodel`: the four-sphere head model (brain, CSF, skull, scalp) for
+  current dipoles seen by subdural, epidural, endovascular and scalp electrodes.
 - :mod:`~electrode_models.chronic`: encapsulation, dead channels, neuron loss vs days since implant.
 - :mod:`~electrode_models.morphology`: reduced multi-compartment cells and their transmembrane
   currents during a spike.
@@ -40,6 +42,7 @@ from .pickup import inject_spikes
 from .probes import (ANATOMICAL_CLASSES, anatomical_class, contact_normals, layout_anatomical_class,
                      list_layouts, make_probe, probe_from_json, probe_to_json)
 from .templates import SparseTemplates, compute_templates
+from .headmodel import DEFAULT_RADII_UM, DEFAULT_SIGMA_S_PER_M, FourSphereConductor
 from .volume import HalfSpaceConductor, InfiniteConductor
 
 __all__ = [
@@ -47,6 +50,7 @@ __all__ = [
     "correlation_mixing_matrix", "DRIFT_KINDS", "DriftingTemplates", "DriftMotion",
     "compute_drifting_templates", "inject_spikes_drifting", "nonrigid_scale",
     "spike_displacements_um",
+    "DEFAULT_RADII_UM", "DEFAULT_SIGMA_S_PER_M", "FourSphereConductor",
     "ANATOMICAL_CLASSES", "ChronicParams", "ChronicState", "HalfSpaceConductor", "InfiniteConductor",
     "amplifier_divider_gain", "anatomical_class", "cell_survival_mask", "channel_yield",
     "chronic_state", "impedance_factor", "impedance_spectrum", "interface_thermal_noise_uV_rms",

@@ -41,6 +41,7 @@ class ChipOutcome:
     power: cm.PowerBudget
     thermal: dict
     report: dict
+    saturated_samples: np.ndarray | None = None
     lfp_uV: np.ndarray | None = None
     lfp_fs_hz: float | None = None
 
@@ -48,8 +49,9 @@ class ChipOutcome:
 class ChipChain:
     """Front end → ADC → detector → output → link for one run (stateful across chunks)."""
 
-    def __init__(self, design, num_channels: int, seed: int):
+    def __init__(self, design, num_channels: int, seed: int, keep: bool = True):
         chip, fs = design.chip, design.recording.fs_hz
+        self.keep = keep  # keep every chunk's events and LFP for finish() (False: caller streams them)
         fe = chip.front_end
         self.design, self.num_channels, self.fs = design, num_channels, fs
         input_noise = None
@@ -112,6 +114,9 @@ class ChipChain:
                                                  calibration_s=d.calibration_s, dead_time_s=0.0)
         self._det, self._rx, self._drop = [], [], np.zeros(num_channels, np.int64)
         self._samples = 0
+        self.num_detected = self.num_received = 0
+        empty = (np.zeros(0, np.int64), np.zeros(0, np.int32))
+        self.last_detected, self.last_received, self.last_lfp = empty, empty, None
 
     def add_stimulation_artefact(self, x_uV: np.ndarray, start: int, artefact_peak_uV: np.ndarray) -> None:
         """Add the artefact of every pulse to a chunk (peak per channel, µV), in place."""
@@ -121,10 +126,16 @@ class ChipChain:
                                                s.artefact_tau_ms * 1e-3).astype(np.float32)
 
     def process(self, x_uV: np.ndarray) -> np.ndarray:
-        """Run one chunk of electrode signal (µV) through the chip; return the ADC codes."""
+        """Run one chunk of electrode signal (µV) through the chip; return the ADC codes.
+
+        The chunk's detections, received events and LFP samples are left in ``last_detected``,
+        ``last_received`` and ``last_lfp``.
+        """
         start = self._samples
         if self.lfp is not None:
-            self._lfp_chunks.append(np.asarray(self.lfp.process(x_uV), np.float32))
+            self.last_lfp = np.asarray(self.lfp.process(x_uV), np.float32)
+            if self.keep:
+                self._lfp_chunks.append(self.last_lfp)
         y = self.front_end.process(x_uV)
         if self.mux is not None:
             y = self.mux.process(y)
@@ -133,16 +144,29 @@ class ChipChain:
         s, c = self.detector.process(det_in)
         if self.meter is not self.detector:
             self.meter.process(codes)
-        self._det.append((s, c))
+        self.last_detected = self.last_received = (s, c)
+        self.num_detected += len(s)
+        if self.keep:
+            self._det.append((s, c))
         if self.encoder is not None:
             self.compressed_bytes += len(self.encoder.encode(codes))
         if self.link is not None:
             res = self.link.process(s, c, len(codes))
-            self._rx.append((res.delivered_sample, res.delivered_channel))
+            self.last_received = (res.delivered_sample, res.delivered_channel)
+            if self.keep:
+                self._rx.append(self.last_received)
             np.add.at(self._drop, res.overflow_channel, 1)
             np.add.at(self._drop, res.corrupted_channel, 1)
+        self.num_received += len(self.last_received[0])
         self._samples += len(codes)
         return codes
+
+    def threshold_uV(self) -> np.ndarray:
+        """The amplitude threshold per channel now, µV (the noise meter's for NEO); NaN while
+        calibrating."""
+        amplitude_detector = self.design.chip.detector.kind != "neo"
+        thr = np.asarray(self.detector.threshold if amplitude_detector else self.meter.threshold, float)
+        return thr * self.lsb_uV
 
     def finish(self, duration_s: float) -> ChipOutcome:
         """Close the streams; data rates, power, heat and the chip report."""
@@ -160,7 +184,7 @@ class ChipChain:
             self.compressed_bytes += len(self.encoder.flush())
             ratio = self.encoder.ratio
         rates = cm.mode_rates_bps(duration_s, self.num_channels, self.fs, chip.adc.bits,
-                                  num_events=len(detected[0]),
+                                  num_events=self.num_detected,
                                   compressed_bytes=self.compressed_bytes if self.encoder else None,
                                   snippet_samples=radio.snippet_samples, bin_s=radio.bin_ms * 1e-3,
                                   dead_samples=int(round(chip.detector.dead_time_ms * 1e-3 * self.fs)),
@@ -187,12 +211,11 @@ class ChipChain:
             output_mode=radio.output_mode, rates_bps=rates, link_capacity_bps=link_bps, power=power,
             footprint_mm=th.footprint_mm, chip_area_mm2=th.chip_area_mm2, heat_geometry=th.geometry,
             compression_ratio=None if np.isnan(ratio) else ratio)
-        amplitude_detector = chip.detector.kind != "neo"
-        thr = np.asarray(self.detector.threshold if amplitude_detector else self.meter.threshold, float)
         return ChipOutcome(detected=detected, received=received, dropped_by_channel=self._drop,
-                           threshold_uV=thr * self.lsb_uV,
+                           threshold_uV=self.threshold_uV(),
                            noise_uV=np.asarray(self.meter.sigma, float) * self.lsb_uV,
                            rates_bps=rates, sent_bps=float(sent), compression_ratio=ratio,
                            power=power, thermal=thermal, report=report,
-                           lfp_uV=np.concatenate(self._lfp_chunks) if self.lfp is not None else None,
+                           saturated_samples=np.asarray(self.front_end.num_saturated_samples),
+                           lfp_uV=np.concatenate(self._lfp_chunks) if self._lfp_chunks else None,
                            lfp_fs_hz=self.fs / self.design.chip.front_end.lfp_decimation if self.lfp else None)

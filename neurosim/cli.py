@@ -34,6 +34,9 @@ def _cmd_run(args) -> int:
     from neurosim.pipeline import run
 
     design = _load(args.design)
+    if args.render:  # fail on a bad option before simulating, not after
+        _check_render_source(args.color_by or "f1", args.cells or "detectable", "run",
+                             has_file=bool(args.output), has_scores=True)
     result = run(design, args.output, progress=not args.no_progress, compression=args.compression,
                  cache_dir=args.cache_dir)
     print(format_summary(result.summary))
@@ -45,31 +48,151 @@ def _cmd_run(args) -> int:
         design_report_figure(result, args.report)
         print(f"wrote {args.report}")
     if args.render:
-        _render(design, args.render, result.activity)
+        stored = _read_stored(args.output) if args.output else None
+        _render(design, args.render, result.activity, color_by=args.color_by or "f1",
+                cells=args.cells or "detectable", stored=stored, scores=result.scores, command="run")
         print(f"wrote {args.render}")
     return 0
 
 
-def _render(design, path, activity=None) -> None:
+#: --color-by value -> (what it needs, label of the scalar bar or legend)
+COLOR_BY = {"none": ("design", ""), "impedance": ("design", "impedance at 1 kHz (kOhm)"),
+            "alive": ("design", "channel"), "snr": ("result", "SNR (best unit)"),
+            "f1": ("result", "detection F1"), "noise": ("result", "noise (uV rms)")}
+CELLS = ("type", "detectable")
+
+
+def _check_render_source(color_by: str, cells: str, command: str, *, has_file: bool,
+                         has_scores: bool = False) -> None:
+    """Raise ``ValueError`` when a colouring needs results that this command does not have."""
+    if color_by not in COLOR_BY:
+        raise ValueError(f"--color-by must be one of {list(COLOR_BY)}, got {color_by!r}")
+    if cells not in CELLS:
+        raise ValueError(f"--cells must be one of {list(CELLS)}, got {cells!r}")
+    # a run in memory has its scores (F1, detectability); SNR and noise are read from its file
+    available = {"design", "result"} if has_file else {"design"}
+    needs = [] if COLOR_BY[color_by][0] in available or (color_by == "f1" and has_scores) \
+        else [f"--color-by {color_by}"]
+    if cells == "detectable" and not (has_file or has_scores):
+        needs.append("--cells detectable")
+    if needs:
+        how = ("add -o FILE.h5 so that the run's results are stored" if command == "run" else
+               "give --from RESULT.h5 (a file written by 'neurosim run -o')")
+        raise ValueError(f"{' and '.join(needs)} {'need' if len(needs) > 1 else 'needs'} "
+                         f"simulation results: {how}")
+
+
+def _read_stored(path) -> dict:
+    """The arrays of a result file that a render can use (see :func:`neurosim.io.hdf5.read_result`)."""
+    from neurosim.io.hdf5 import read_result
+
+    if not Path(path).is_file():
+        raise ValueError(f"--from must name a result file written by 'neurosim run -o', "
+                         f"got {str(path)!r} (no such file)")
+    try:
+        return read_result(path)
+    except OSError as exc:
+        raise ValueError(f"--from must name a result file written by 'neurosim run -o', "
+                         f"got {str(path)!r} ({exc})") from None
+
+
+def _stored(stored: dict, key: str, option: str):
+    """``stored[key]``, or a ``ValueError`` naming the dataset and the option that needs it."""
+    if key not in stored:
+        raise ValueError(f"--from file has no dataset /{key}, which {option} needs "
+                         f"(written by another neurosim version?)")
+    return stored[key]
+
+
+def _channel_snr(stored: dict, num_channels: int):
+    """Per channel, the largest SNR of the units whose best channel it is (NaN: none)."""
+    import numpy as np
+
+    snr = np.full(num_channels, np.nan)
+    best = _stored(stored, "ground_truth/units/best_channel", "--color-by snr")
+    unit_snr = _stored(stored, "ground_truth/units/snr", "--color-by snr").astype(float)
+    for c, s in zip(best, unit_snr):
+        if c >= 0:
+            snr[c] = s if np.isnan(snr[c]) else max(snr[c], s)
+    return snr
+
+
+def _channel_values(color_by, design, setup, stored, scores):
+    """The per-channel array and its label for ``--color-by`` (None: plain contacts)."""
+    num_channels = len(setup.positions_um)
+    if color_by == "none":
+        return None, ""
+    label = COLOR_BY[color_by][1]
+    if stored is not None:
+        if color_by == "snr":
+            values = _channel_snr(stored, num_channels)
+        else:
+            key = {"impedance": "probe/impedance_ohm", "alive": "probe/channel_alive",
+                   "f1": "scores/channel/f1", "noise": "chip/noise_uV_rms"}[color_by]
+            values = _stored(stored, key, f"--color-by {color_by}")
+            if color_by == "alive":
+                values = values.astype(bool)
+            elif color_by == "impedance":
+                values = values / 1e3
+    elif color_by == "f1":
+        values = scores.channel_f1
+    else:  # impedance, alive: from the design, as the pipeline sets them up
+        import numpy as np
+
+        from neurosim.electrodes import setup_electrodes
+        from neurosim.pipeline import resolve_seed, stage_seeds
+
+        chronic_seed = stage_seeds(resolve_seed(design))["chronic"]  # as neurosim.pipeline.run
+        elec = setup_electrodes(design, setup, np.zeros((0, 3)), chronic_seed)
+        values = elec.impedance_ohm / 1e3 if color_by == "impedance" else elec.alive
+    return values, label
+
+
+def _render(design, path, activity=None, *, color_by: str = "none", cells: str = "type",
+            stored: dict | None = None, scores=None, command: str = "render") -> None:
+    """Render ``design``'s implant; colour contacts by ``color_by`` and cells by ``cells``.
+
+    Data come from ``stored`` (a result file read by :func:`_read_stored`), else from a run's
+    ``activity`` and ``scores``, else from the design alone (cells placed, not simulated).
+    """
     import numpy as np
 
     from electrode_models.render import render_implant
     from neurosim.electrodes import build_probe
     from neurosim.populations import place_cells
 
+    _check_render_source(color_by, cells, command, has_file=stored is not None,
+                         has_scores=scores is not None)
     setup = build_probe(design)
     positions, normals, radius = setup.positions_um, setup.normals, setup.radius_um
-    if activity is None:  # placement only: no network needed to show the layout
+    if stored is not None:
+        n_file = len(_stored(stored, "probe/contact_positions_um", "--from"))
+        if n_file != len(positions):
+            raise ValueError(f"--from file has {n_file} channels but the design's implant has "
+                             f"{len(positions)}: give the design the file was written from")
+        cell_pos = _stored(stored, "ground_truth/units/positions_um", "--from")
+        types = _stored(stored, "ground_truth/units/cell_type", "--from")
+        detectable = _stored(stored, "scores/unit/detectable", "--cells detectable") \
+            if cells == "detectable" else None
+    elif activity is not None:
+        cell_pos, types = activity.positions_um, activity.cell_types
+        detectable = None if scores is None else scores.unit_detectable
+    else:  # placement only: no network needed to show the layout
         pop = design.population
-        cells, types, _ = place_cells(positions, pop.reach_radius_um, pop.density_per_mm3,
-                                      pop.excitatory_fraction, pop.min_distance_um,
-                                      np.random.default_rng(design.seed), pop.max_neurons)
-    else:
-        cells, types = activity.positions_um, activity.cell_types
-    render_implant(path, positions, normals, radius, cells, types,
-                   tissue_size_um=design.tissue.size_um,
+        cell_pos, types, _ = place_cells(positions, pop.reach_radius_um, pop.density_per_mm3,
+                                         pop.excitatory_fraction, pop.min_distance_um,
+                                         np.random.default_rng(design.seed), pop.max_neurons)
+        detectable = None
+    values, label = _channel_values(color_by, design, setup, stored, scores)
+    render_implant(path, positions, normals, radius, cell_pos, types,
+                   tissue_size_um=design.tissue.size_um, contact_values=values, value_label=label,
+                   value_range=(0.0, 1.0) if color_by == "f1" else None,
+                   category_labels=("alive", "dead"), cell_colour_by=cells,
+                   cell_detectable=detectable if cells == "detectable" else None,
+                   anatomical_class=setup.anatomical_class,
+                   layer_boundaries_um=design.population.column.layer_boundaries_um,
                    title=f"{design.name}: {design.implant.layout}, {len(positions)} contacts, "
-                         f"{len(cells)} cells")
+                         f"{len(cell_pos)} cells")
 
 
 def _cmd_sweep(args) -> int:
@@ -112,8 +235,21 @@ def _cmd_schema(args) -> int:
 
 
 def _cmd_render(args) -> int:
-    design = _load(args.design)
-    _render(design, args.output)
+    stored = _read_stored(args.result) if args.result else None
+    if args.design is None and stored is not None:  # the design the file was written from
+        import tomllib
+
+        from neurosim.design import Design
+
+        toml = stored.get("attrs/root", {}).get("design_toml")
+        if toml is None:
+            raise ValueError(f"--from file {args.result!r} stores no design (root attribute "
+                             f"'design_toml'): give the design file as well")
+        design = Design.from_dict(tomllib.loads(toml))
+    else:
+        design = _load(args.design)
+    _render(design, args.output, color_by=args.color_by or "none", cells=args.cells or "type",
+            stored=stored)
     print(f"wrote {args.output}")
     return 0
 
@@ -133,6 +269,16 @@ def _load(path):
     return load_design(Path(path) if path else None)
 
 
+def _add_render_options(p, color_default: str, cells_default: str) -> None:
+    p.add_argument("--color-by", choices=list(COLOR_BY), metavar="{" + ",".join(COLOR_BY) + "}",
+                   help="colour the contacts by this per-channel value: impedance (kOhm) and alive "
+                        "come from the design; snr, f1 and noise need results "
+                        f"(default: {color_default})")
+    p.add_argument("--cells", choices=list(CELLS),
+                   help=f"colour the cells by type or by whether they are detectable (needs results; "
+                        f"default: {cells_default})")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="neurosim", description="A digital twin of a brain implant.")
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress messages")
@@ -141,7 +287,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("run", help="simulate a design end to end and write an HDF5 file")
     p.add_argument("design", nargs="?", help="design TOML (default: the built-in design)")
     p.add_argument("-o", "--output", help="HDF5 output file (written atomically)")
-    p.add_argument("--render", help="also write a PNG of the layout in tissue")
+    p.add_argument("--render", help="also write a PNG of the layout in tissue (contacts coloured by "
+                                    "detection F1, cells by detectability unless --color-by/--cells)")
+    _add_render_options(p, color_default="f1", cells_default="detectable")
     p.add_argument("--compression", default="none", choices=["none", "gzip", "lzf"],
                    help="HDF5 filter for the traces (default: none)")
     p.add_argument("--report", help="also write the design report figure (PNG)")
@@ -178,6 +326,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("render", help="write a PNG of the implant in tissue (off-screen)")
     p.add_argument("design", nargs="?", help="design TOML (default: the built-in design)")
     p.add_argument("-o", "--output", required=True, help="PNG file")
+    _add_render_options(p, color_default="none", cells_default="type")
+    p.add_argument("--from", dest="result", metavar="RESULT.h5",
+                   help="colour with the results in this file (written by 'neurosim run -o'); "
+                        "without a design argument, render the design stored in the file")
     p.set_defaults(func=_cmd_render)
 
     p = sub.add_parser("schema", help="print the HDF5 file format (Markdown) from the schema module")

@@ -18,15 +18,30 @@ Everything here turns the design into arrays for the ``electrode_models`` kernel
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 import numpy as np
 from scipy.spatial import cKDTree
 
 import electrode_models as em
+from electrode_models._validation import check_array, check_chunk, check_range
 
-__all__ = ["ProbeSetup", "build_probe", "ElectrodeSetup", "setup_electrodes", "DriftSetup",
-           "setup_drift", "setup_background"]
+__all__ = [
+    "LFP_PATCH_RADIUS_UM",
+    "DipoleLFP",
+    "DriftSetup",
+    "ElectrodeSetup",
+    "ProbeSetup",
+    "build_probe",
+    "default_template_cache_dir",
+    "get_templates",
+    "setup_background",
+    "setup_dipole_lfp",
+    "setup_drift",
+    "setup_electrodes",
+    "template_key",
+]
 
 
 @dataclass
@@ -106,12 +121,19 @@ def setup_electrodes(design, probe: ProbeSetup, cell_positions_um: np.ndarray, s
 @dataclass
 class DriftSetup:
     templates: object            # electrode_models.DriftingTemplates
-    displacement_um: np.ndarray  # (num_spikes,) displacement at each spike
+    motion: object               # electrode_models.DriftMotion
+    fs_hz: float
+    unit_scale: np.ndarray | None  # per-unit factor of non-rigid motion (None: rigid)
+
+    def displacement_um(self, spike_samples, spike_units) -> np.ndarray:
+        """Probe displacement at each spike, µm (a pure function of the spike's sample)."""
+        return em.spike_displacements_um(spike_samples, spike_units, self.fs_hz, self.motion,
+                                         unit_scale=self.unit_scale)
 
 
-def setup_drift(design, probe: ProbeSetup, activity, spike_samples, spike_units, signal_gain, seed: int,
+def setup_drift(design, probe: ProbeSetup, activity, signal_gain, seed: int,
                 **template_kwargs) -> DriftSetup | None:
-    """Templates on a grid of displacements and each spike's displacement (None: no drift).
+    """Templates on a grid of displacements and the motion (None: no drift).
 
     The ground-truth templates stay the undisplaced ones; the recording moves with the probe.
     """
@@ -137,8 +159,7 @@ def setup_drift(design, probe: ProbeSetup, activity, spike_samples, spike_units,
     idx = dt.channel_index
     col_gain = np.where(idx >= 0, signal_gain[np.maximum(idx, 0)], 0.0).astype(np.float32)
     dt.waveforms_uV *= col_gain[None, :, None, :]
-    disp = em.spike_displacements_um(spike_samples, spike_units, fs, motion, unit_scale=scale)
-    return DriftSetup(templates=dt, displacement_um=disp)
+    return DriftSetup(templates=dt, motion=motion, fs_hz=fs, unit_scale=scale)
 
 
 def setup_background(design, probe: ProbeSetup, seed: int):
@@ -149,3 +170,360 @@ def setup_background(design, probe: ProbeSetup, seed: int):
     return em.BackgroundNoise(probe.positions_um, design.recording.fs_hz, nz.background_uV_rms, seed,
                               alpha=nz.background_alpha, length_constant_um=nz.background_length_constant_um,
                               corner_hz=nz.background_corner_hz)
+
+
+# -- LFP of the population's current dipoles ------------------------------------------------------
+
+#: Lateral radius of the cortical patch around a contact whose pyramidal cells share the simulated
+#: dipole dynamics coherently, µm: the measured spatial reach of the LFP, ~250 µm (Katzner et al.
+#: 2009; Xing et al. 2009). See :func:`setup_dipole_lfp`.
+LFP_PATCH_RADIUS_UM = 250.0
+#: CSF conductivity above the cortex for intracortical contacts (the four-sphere CSF value), S/m.
+CSF_SIGMA_S_PER_M = em.DEFAULT_SIGMA_S_PER_M[1]
+_FOUR_SPHERE_CLASSES = ("subdural", "epidural", "endovascular")
+
+
+@dataclass
+class DipoleLFP:
+    """Adds the potential of the populations' current dipoles to chunks of the recording.
+
+    Attributes
+    ----------
+    time_s : np.ndarray, shape (n_t,)
+        Sample times of the dipole moments, s.
+    moment_nA_um : np.ndarray, shape (n_t, P)
+        Dipole moment of one pyramidal cell of each population along its apical axis, nA·µm,
+        time mean removed.
+    gain_uV_per_nA_um : np.ndarray, shape (C, P)
+        Potential on each channel per unit per-cell moment of each population, µV/(nA·µm):
+        the simulated cells near the contact plus the unsimulated rest of the patch, times the
+        channel's signal gain.
+    fs_hz : float
+        Sampling rate of the recording, Hz.
+    conductor : str
+        ``"four_sphere"`` or ``"half_space"``.
+    """
+
+    time_s: np.ndarray
+    moment_nA_um: np.ndarray
+    gain_uV_per_nA_um: np.ndarray
+    fs_hz: float
+    conductor: str
+
+    def moments_at(self, sample_index: np.ndarray) -> np.ndarray:
+        """Per-cell moments (nA·µm) linearly interpolated at these samples, shape (n, P)."""
+        t = np.asarray(sample_index, dtype=np.float64) / self.fs_hz
+        return np.column_stack([np.interp(t, self.time_s, m) for m in self.moment_nA_um.T]) \
+            if self.moment_nA_um.shape[1] else np.zeros((len(t), 0))
+
+    def potential_uV(self, start_sample: int, num_samples: int) -> np.ndarray:
+        """The dipole LFP on every channel for samples ``start_sample ..``, µV, (num_samples, C)."""
+        m = self.moments_at(np.arange(start_sample, start_sample + num_samples))
+        return m @ self.gain_uV_per_nA_um.T
+
+    def add(self, x: np.ndarray, start_sample: int) -> None:
+        """Add the dipole LFP to the float32 chunk ``x`` (samples x channels, µV) in place.
+
+        The value at each sample depends only on its absolute index ``start_sample + i`` (linear
+        interpolation of the dipole time series), so the output does not depend on chunking.
+        """
+        check_chunk("x", x)
+        if x.shape[1] != self.gain_uV_per_nA_um.shape[0]:
+            raise ValueError(f"x must have {self.gain_uV_per_nA_um.shape[0]} channels, got {x.shape[1]}")
+        x += self.potential_uV(int(start_sample), x.shape[0]).astype(np.float32)
+
+
+def _population_layers(design, num_populations: int) -> list[tuple[float, float, float] | None]:
+    """(top depth µm, bottom depth µm, pyramidal density per µm³) of each population, or None.
+
+    ``cortical_column``: population 2l (excitatory) of layer l spans that layer's depths
+    (``population.column.layer_boundaries_um``) at the layer's published E fraction of
+    ``density_per_mm3`` (the placement of :func:`~neurosim.populations.column.assign_populations`);
+    inhibitory populations carry no dipole. ``balanced_ei``: population 0 (E) spans layers 2/3-6
+    at ``excitatory_fraction * density_per_mm3``.
+    """
+    from neurosim.populations.column import FULL_SIZES
+
+    pop = design.population
+    edges = np.asarray(pop.column.layer_boundaries_um, dtype=float)
+    out: list = [None] * num_populations
+    if pop.model == "cortical_column":
+        frac_e = FULL_SIZES[0::2] / (FULL_SIZES[0::2] + FULL_SIZES[1::2])
+        for layer in range(min(4, (num_populations + 1) // 2)):
+            out[2 * layer] = (edges[layer], edges[layer + 1], pop.density_per_mm3 * frac_e[layer] * 1e-9)
+    elif num_populations:
+        out[0] = (edges[0], edges[-1], pop.density_per_mm3 * pop.excitatory_fraction * 1e-9)
+    return out
+
+
+def _gauss_panels(breaks: np.ndarray, nodes: int) -> tuple[np.ndarray, np.ndarray]:
+    """Gauss-Legendre nodes and weights on consecutive panels between sorted break points."""
+    x, w = np.polynomial.legendre.leggauss(nodes)
+    a, b = breaks[:-1, None], breaks[1:, None]
+    return ((a + b) / 2 + (b - a) / 2 * x).ravel(), ((b - a) / 2 * w).ravel()
+
+
+def _continuum_gain(conductor, contact_z_um: float, reach_um: float, top_um: float, bottom_um: float,
+                    patch_radius_um: float, head: bool) -> float:
+    """Potential (µV) at a contact per unit vertical moment (nA·µm) of every cell in a slab, per cell/µm³.
+
+    The integral of ``g(contact, x) . e_z dV`` over the cortical patch within ``patch_radius_um``
+    (lateral, or geodesic on the brain surface for the head model) of the contact and between
+    ``top_um`` and ``bottom_um`` below the surface, excluding the sphere of radius ``reach_um``
+    around the contact (its cells are simulated and added one by one). The geometry is
+    axisymmetric about the contact's radial axis, so a 2-D (lateral distance, depth) Gauss-Legendre
+    quadrature with weight ``2 pi s`` suffices (times the volume element of the wrapped frame,
+    ``(r/r_1)^2 sin(s/r_1)/(s/r_1)``, in the head model).
+    """
+    zc = float(contact_z_um)
+    depth_c = -zc
+    s_breaks = np.unique(np.concatenate([[0.0], np.geomspace(max(reach_um, 20.0) / 4, patch_radius_um, 24)]))
+    s, ws = _gauss_panels(s_breaks, 6)
+    d_breaks = [top_um, bottom_um]
+    for off in (-3 * reach_um, -reach_um, 0.0, reach_um, 3 * reach_um):
+        d_breaks.append(depth_c + off)
+    d_breaks = np.unique(np.clip(d_breaks, top_um, bottom_um))
+    fine = []
+    for a, b in itertools.pairwise(d_breaks):
+        near = min(abs(a - depth_c), abs(b - depth_c)) < 4 * reach_um
+        step = reach_um / 3 if near else 100.0
+        fine.append(np.linspace(a, b, max(2, int(np.ceil((b - a) / step)) + 1)))
+    d, wd = _gauss_panels(np.unique(np.concatenate(fine)), 4)
+    S, D = np.meshgrid(s, d, indexing="ij")
+    W = np.outer(ws * 2 * np.pi * s, wd)
+    pts = np.column_stack([S.ravel(), np.zeros(S.size), -D.ravel()])
+    keep = np.hypot(pts[:, 0], pts[:, 2] - zc) > reach_um
+    pts, W = pts[keep], W.ravel()[keep]
+    if head:
+        r1 = conductor.radii_um[0]
+        theta = pts[:, 0] / r1
+        W = W * ((r1 + pts[:, 2]) / r1) ** 2 * np.sinc(theta / np.pi)
+    g = conductor.dipole_gain_matrix(np.array([[0.0, 0.0, zc]]), pts)[0, :, 2]
+    return float(np.sum(W * g))
+
+
+def setup_dipole_lfp(design, setup: ProbeSetup, activity, *, signal_gain: np.ndarray | None = None,
+                     patch_radius_um: float = LFP_PATCH_RADIUS_UM) -> DipoleLFP | None:
+    """The LFP of the populations' current dipoles on every contact, or None.
+
+    None unless ``population.record_lfp`` is set and the activity holds
+    ``lfp_proxy["dipole_nA_um"]`` (``(n_t, P, 3)``: the summed dipole of each population's
+    simulated pyramidal cells, :mod:`neurosim.populations.lfp`).
+
+    Physics
+    -------
+    - **Per cell.** Population ``p``'s dipole is shared equally by its ``N_p`` simulated
+      pyramidal cells: cell ``i`` carries ``m_p(t) o_i`` with ``m_p = (p_p . ō_p) / N_p`` along its
+      own apical axis ``o_i``, placed at its soma. The time mean of ``m_p`` is removed: the proxy
+      sums current magnitudes, so its mean is not a physical DC, and electrodes and AC-coupled
+      amplifiers do not record DC.
+    - **Scaled to the patch.** The network simulates only the cells within
+      ``population.reach_radius_um`` of the contacts, but the LFP of a contact comes from every
+      pyramidal cell of the cortex around it. Mean-field assumption: the cells of population ``p``
+      within ``patch_radius_um`` of the contact (laterally; geodesic on the brain surface in the
+      head model), at the population's depths and density (:func:`_population_layers`), share
+      ``m_p(t)`` coherently. The contact sees its own simulated cells one by one (within reach) plus
+      the integral of the rest of the patch (:func:`_continuum_gain`, along the mean axis).
+      The default radius, 250 µm, is the measured spatial reach of the LFP (Katzner et al. 2009;
+      Xing et al. 2009); with strongly correlated input the reach grows to millimetres (Łęski et
+      al. 2013), and surface signals grow with it (on a surface contact, a disc of dipoles of
+      radius R subtends a solid angle 2π(1 - d/sqrt(d² + R²)) at depth d). Beyond the patch,
+      activity is taken as uncorrelated with the simulated one, and its contribution (which
+      adds in power, not in amplitude) is left out.
+    - **Volume conductor.** Subdural, epidural and endovascular contacts: the four-sphere head
+      model (:class:`electrode_models.FourSphereConductor`, brain conductivity from
+      ``tissue.conductivity_S_per_m``); an endovascular contact is evaluated in the CSF layer at
+      its lateral position (height clamped to the inner skull surface: blood, ~0.7 S/m, conducts
+      like CSF, and the vessel is not part of the spheres). Intracortical contacts: the half-space
+      of tissue under CSF (:class:`electrode_models.HalfSpaceConductor`).
+    - **Gain.** Each channel's ``signal_gain`` (electrode-amplifier divider, chronic attenuation,
+      dead channels) multiplies the LFP, without the x2 of an insulating subdural backing (the
+      head model puts CSF, not silicone, above the cortex).
+
+    Parameters
+    ----------
+    design : neurosim.design.Design
+    setup : ProbeSetup
+        The probe (positions and anatomical class).
+    activity : neurosim.populations.Activity
+    signal_gain : np.ndarray, shape (C,), optional
+        Per-channel gain from :func:`setup_electrodes` (default 1).
+    patch_radius_um : float
+        Radius of the coherent patch, µm, in [100, 20000]; default :data:`LFP_PATCH_RADIUS_UM`.
+
+    Returns
+    -------
+    DipoleLFP or None
+    """
+    from neurosim.populations import PYRAMIDAL
+
+    lp = getattr(activity, "lfp_proxy", None)
+    if not design.population.record_lfp or not lp or "dipole_nA_um" not in lp:
+        return None
+    patch = check_range("patch_radius_um", patch_radius_um, 100.0, 20000.0, "µm")
+    dip = np.asarray(lp["dipole_nA_um"], dtype=float)
+    time_s = np.asarray(lp["time_s"], dtype=float)
+    if dip.ndim != 3 or dip.shape[2] != 3 or dip.shape[0] != len(time_s):
+        raise ValueError(f"lfp_proxy['dipole_nA_um'] must have shape (n_t, P, 3) with n_t = "
+                         f"{len(time_s)}, got {dip.shape}")
+    num_pop = dip.shape[1]
+    pos = setup.positions_um.copy()
+    num_ch = len(pos)
+    labels = activity.population_labels if activity.population_labels is not None \
+        else activity.cell_types.astype(np.int64)
+    pyramidal = activity.cell_types == PYRAMIDAL
+    reach = design.population.reach_radius_um
+    sigma = design.tissue.conductivity_S_per_m
+    head = setup.anatomical_class in _FOUR_SPHERE_CLASSES
+    if head:
+        radii = em.DEFAULT_RADII_UM
+        conductor = em.FourSphereConductor(radii, (sigma,) + tuple(em.DEFAULT_SIGMA_S_PER_M[1:]))
+        if setup.anatomical_class == "endovascular":
+            pos[:, 2] = np.minimum(pos[:, 2], radii[1] - radii[0])
+    else:
+        conductor = em.HalfSpaceConductor(sigma, CSF_SIGMA_S_PER_M)
+    layers = _population_layers(design, num_pop)
+    moment = np.zeros((len(time_s), num_pop))
+    gain = np.zeros((num_ch, num_pop))
+    tree = cKDTree(pos)
+    continuum_cache: dict = {}
+    for p in range(num_pop):
+        cells = np.flatnonzero((labels == p) & pyramidal)
+        if len(cells) == 0:
+            continue
+        axis = activity.orientations[cells].mean(axis=0)
+        unit = axis / max(np.linalg.norm(axis), 1e-12)
+        m = dip[:, p, :] @ unit / len(cells)
+        moment[:, p] = m - m.mean()
+        cpos, cori = activity.positions_um[cells], activity.orientations[cells]
+        near = tree.query_ball_point(cpos, reach)
+        for i, chans in enumerate(near):  # simulated cells within reach, one by one
+            if chans:
+                g = conductor.dipole_gain_matrix(pos[chans], cpos[i:i + 1])[:, 0, :]
+                gain[chans, p] += g @ cori[i]
+        if layers[p] is None:
+            continue
+        top, bottom, density = layers[p]
+        tilt = float(np.linalg.norm(axis))  # |mean axis|: the rest of the patch along e_z
+        for c in range(num_ch):
+            key = round(float(pos[c, 2]), 3)
+            if key not in continuum_cache:
+                continuum_cache[key] = {}
+            if p not in continuum_cache[key]:
+                continuum_cache[key][p] = _continuum_gain(conductor, key, reach, top, bottom, patch, head)
+            gain[c, p] += density * tilt * continuum_cache[key][p]
+    if signal_gain is None:
+        g_ch = np.ones(num_ch)
+    else:
+        g_ch = check_array("signal_gain", signal_gain, shape=(num_ch,), dtype=float)
+        if setup.anatomical_class == "subdural":
+            g_ch = g_ch / 2.0  # setup_electrodes doubles subdural gains for the insulating backing
+    return DipoleLFP(time_s=time_s, moment_nA_um=moment, gain_uV_per_nA_um=gain * g_ch[:, None],
+                     fs_hz=float(design.recording.fs_hz),
+                     conductor="four_sphere" if head else "half_space")
+
+
+# -- template cache ----------------------------------------------------------------------------------
+
+_TEMPLATE_FORMAT = 1  # bump when the cached file layout changes
+
+
+def default_template_cache_dir():
+    """Where templates are cached by default: ``<cache root>/templates`` (``$NEUROSIM_CACHE_DIR`` or
+    ``~/.cache/neurosim``, the root of the activity and Brian2 caches)."""
+    from neurosim.populations._brian import cache_root
+
+    return cache_root() / "templates"
+
+
+def template_key(cell_types, positions_um, orientations, contact_positions_um, contact_normals,
+                 site_radius_um: float, fs_hz: float, sigma_S_per_m: float = 0.3, **kwargs) -> str:
+    """Hash (24 hex digits) of everything the templates depend on.
+
+    Cell types, soma positions and orientations, contact positions and normals, site radius,
+    sampling rate, conductivity, the keyword arguments of
+    :func:`electrode_models.compute_templates`, the neurosim version and the cache format.
+    Arrays enter with their dtype, shape and exact bytes (float64).
+    """
+    import hashlib
+    import json
+
+    from neurosim import __version__
+
+    h = hashlib.sha256()
+    h.update(json.dumps({"site_radius_um": float(site_radius_um), "fs_hz": float(fs_hz),
+                         "sigma_S_per_m": float(sigma_S_per_m),
+                         "kwargs": {k: (np.asarray(v).tolist() if isinstance(v, np.ndarray) else v)
+                                    for k, v in sorted(kwargs.items())},
+                         "neurosim": __version__, "format": _TEMPLATE_FORMAT},
+                        sort_keys=True, default=str).encode())
+    ct = np.asarray(cell_types)
+    h.update(np.asarray(ct.astype(str) if ct.dtype.kind in "US" or ct.dtype == object else ct).tobytes())
+    for arr in (positions_um, orientations, contact_positions_um, contact_normals):
+        a = np.ascontiguousarray(np.asarray(arr, dtype=np.float64))
+        h.update(str(a.shape).encode())
+        h.update(a.tobytes())
+    return h.hexdigest()[:24]
+
+
+def get_templates(cell_types, positions_um, orientations, contact_positions_um, contact_normals,
+                  site_radius_um: float, fs_hz: float, sigma_S_per_m: float = 0.3, *,
+                  cache_dir=None, use_cache: bool = True, **kwargs):
+    """:func:`electrode_models.compute_templates`, cached on disk per (cells, probe, settings).
+
+    Parameters
+    ----------
+    cell_types, positions_um, orientations, contact_positions_um, contact_normals, site_radius_um, fs_hz, sigma_S_per_m
+        As :func:`electrode_models.compute_templates` (µm, Hz, S/m).
+    cache_dir : path, optional
+        Directory of the cache files (``templates-<key>.npz``); default
+        :func:`default_template_cache_dir`.
+    use_cache : bool
+        False computes without reading or writing the cache.
+    **kwargs
+        Further arguments of :func:`electrode_models.compute_templates` (part of the key).
+
+    Returns
+    -------
+    electrode_models.SparseTemplates
+        A fresh object on every call (callers scale it in place).
+
+    Notes
+    -----
+    Files are written to a temporary name and renamed (atomic on POSIX), so concurrent runs
+    never read a partial file; an unreadable cache file is recomputed and replaced.
+    """
+    import logging
+    import os
+    import zipfile
+    from pathlib import Path
+
+    log = logging.getLogger(__name__)
+    args = (cell_types, positions_um, orientations, contact_positions_um, contact_normals,
+            site_radius_um, fs_hz, sigma_S_per_m)
+    if not use_cache:
+        return em.compute_templates(*args, **kwargs)
+    key = template_key(*args, **kwargs)
+    path = Path(cache_dir if cache_dir is not None else default_template_cache_dir()) / f"templates-{key}.npz"
+    if path.exists():
+        try:
+            with np.load(path) as f:
+                t = em.SparseTemplates(waveforms_uV=f["waveforms_uV"], channel_index=f["channel_index"],
+                                       nbefore=int(f["nbefore"]), fs_hz=float(f["fs_hz"]),
+                                       peak_amplitude_uV=f["peak_amplitude_uV"],
+                                       best_channel=f["best_channel"])
+            log.info("templates from cache %s", path)
+            return t
+        except (OSError, KeyError, ValueError, zipfile.BadZipFile) as exc:
+            log.warning("ignoring unreadable template cache %s (%s)", path, exc)
+    t = em.compute_templates(*args, **kwargs)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f"{path.name}.tmp-{os.getpid()}.npz")
+    try:
+        with open(tmp, "wb") as fh:
+            np.savez(fh, waveforms_uV=t.waveforms_uV, channel_index=t.channel_index, nbefore=t.nbefore,
+                     fs_hz=t.fs_hz, peak_amplitude_uV=t.peak_amplitude_uV, best_channel=t.best_channel)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return t

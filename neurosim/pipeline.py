@@ -19,19 +19,27 @@ from tqdm.auto import tqdm
 import electrode_models as em
 from neurosim import __version__
 from neurosim.design import Design, load_design
-from neurosim.io.hdf5 import AtomicH5Writer
-from neurosim.metrics import DetectionScores, score_detection
+from neurosim.io.hdf5 import STORED_TRACES, AtomicH5Writer
+from neurosim.metrics import DetectionScorer, DetectionScores
 from neurosim.chip_stage import ChipChain
 from neurosim.cortex import get_activity
 from neurosim.decoding import bin_events, evaluate_decoders
-from neurosim.electrodes import build_probe, setup_background, setup_drift, setup_electrodes
+from neurosim.electrodes import (build_probe, get_templates, setup_background, setup_dipole_lfp,
+                                 setup_drift, setup_electrodes)
 from neurosim.populations import CELL_TYPE_NAMES, Activity
+from neurosim.spike_feed import SpikeFeed
 
-__all__ = ["run", "RunResult", "build_probe", "resolve_seed"]
+__all__ = ["run", "RunResult", "build_probe", "resolve_seed", "stage_seeds"]
 
 logger = logging.getLogger(__name__)
 
 _TEMPLATE_PAD_S = 2e-3  # zero padding after a template when filtering it (lets the filter ring out)
+#: Detection scores are accumulated over blocks of this length (see DetectionScorer), s.
+SCORE_BLOCK_S = 10.0
+#: Datasets appended chunk by chunk: ground-truth spikes and the events received from the chip.
+_APPENDED = (("ground_truth/spike_times_s", np.zeros(0)), ("ground_truth/spike_samples", np.zeros(0, np.int64)),
+             ("ground_truth/spike_units", np.zeros(0, np.int64)),
+             ("chip/events/sample_index", np.zeros(0, np.int64)), ("chip/events/channel", np.zeros(0, np.int32)))
 
 
 @dataclass
@@ -46,7 +54,9 @@ class RunResult:
     summary: dict
     metrics: dict = field(default_factory=dict)
     timings_s: dict = field(default_factory=dict)
-    events: tuple = ()  # (sample_index, channel) of the events received from the chip
+    # (sample_index, channel) of the events received from the chip: kept for runs without a file
+    # and for behaviour decoding; runs with a file leave them there (/chip/events) and this empty
+    events: tuple = ()
 
 
 def resolve_seed(design: Design) -> int:
@@ -54,6 +64,16 @@ def resolve_seed(design: Design) -> int:
     if design.seed is not None:
         return int(design.seed)
     return int(np.random.SeedSequence().entropy % (2**63))
+
+
+def stage_seeds(seed: int) -> dict[str, int]:
+    """The seeds of the run's random stages, spawned from the master seed (63-bit ints).
+
+    The first spawned sequence is the cortex's (see :func:`neurosim.cortex.get_activity`).
+    """
+    names = ("cortex", "noise", "chronic", "drift", "background")
+    return {name: int(ss.generate_state(1, dtype=np.uint64)[0] >> np.uint64(1))
+            for name, ss in zip(names, np.random.SeedSequence(seed).spawn(len(names)))}
 
 
 def _decode_behaviour(activity, ev_s, ev_c, num_channels, fs, window, bin_s: float = 0.05):
@@ -93,18 +113,22 @@ def _scale_templates(templates, gain: np.ndarray) -> None:
                                        np.where(best >= 0, gain[np.maximum(best, 0)], 0.0)).astype(np.float32)
 
 
-def _filtered_peaks(front_end, templates, fs_hz: float) -> np.ndarray:
-    """Signed peak of every sparse template after the front-end filter, µV, shape (U, K)."""
+def _filtered_peaks(front_end, templates, fs_hz: float, units_per_block: int = 2048) -> np.ndarray:
+    """Signed peak of every sparse template after the front-end filter, µV, shape (U, K).
+
+    Filtered in blocks of units so memory stays bounded for tens of thousands of cells.
+    """
     wf = templates.waveforms_uV
     u, t, k = wf.shape
-    if u == 0:
-        return np.zeros((0, k))
+    peaks = np.zeros((u, k))
     pad = int(round(_TEMPLATE_PAD_S * fs_hz))
-    x = np.zeros((t + pad, u * k), dtype=np.float64)
-    x[:t] = wf.transpose(1, 0, 2).reshape(t, u * k)
-    y = front_end.filter_uV(x).reshape(t + pad, u, k)
-    idx = np.argmax(np.abs(y), axis=0)
-    peaks = np.take_along_axis(y, idx[None], axis=0)[0]
+    for lo in range(0, u, units_per_block):
+        hi = min(lo + units_per_block, u)
+        x = np.zeros((t + pad, (hi - lo) * k), dtype=np.float64)
+        x[:t] = wf[lo:hi].transpose(1, 0, 2).reshape(t, (hi - lo) * k)
+        y = front_end.filter_uV(x).reshape(t + pad, hi - lo, k)
+        idx = np.argmax(np.abs(y), axis=0)
+        peaks[lo:hi] = np.take_along_axis(y, idx[None], axis=0)[0]
     return np.where(templates.channel_index >= 0, peaks, 0.0)
 
 
@@ -125,7 +149,9 @@ def run(design: Design | str | Path | dict | None = None, out_path: str | Path |
         HDF5 filter for the trace datasets.
     cache_dir : path, optional
         Cache the cortex's activity here (keyed by population section, duration, seed and
-        contacts) and reuse it when present; see :mod:`neurosim.cortex`.
+        contacts) and the templates under ``<cache_dir>/templates`` (keyed by cells, probe and
+        settings), and reuse them when present; see :mod:`neurosim.cortex` and
+        :func:`neurosim.electrodes.get_templates`.
     activity : Activity, optional
         Use this activity instead of simulating (e.g. a sweep's shared cortex, already reduced to
         the cells in reach of this design's contacts).
@@ -136,9 +162,9 @@ def run(design: Design | str | Path | dict | None = None, out_path: str | Path |
     fs = rec.fs_hz
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
-    _, noise_seed, chronic_seed, drift_seed, background_seed = [
-        int(ss.generate_state(1, dtype=np.uint64)[0] >> np.uint64(1))
-        for ss in np.random.SeedSequence(seed).spawn(5)]
+    seeds = stage_seeds(seed)
+    noise_seed, chronic_seed, drift_seed, background_seed = (
+        seeds["noise"], seeds["chronic"], seeds["drift"], seeds["background"])
 
     setup = build_probe(design)
     positions, normals, radius = setup.positions_um, setup.normals, setup.radius_um
@@ -152,9 +178,11 @@ def run(design: Design | str | Path | dict | None = None, out_path: str | Path |
     timings["cortex_s"] = time.perf_counter() - t0
 
     t1 = time.perf_counter()
-    templates = em.compute_templates(
+    templates = get_templates(
         np.asarray(CELL_TYPE_NAMES)[activity.cell_types], activity.positions_um, activity.orientations,
-        positions, normals, float(radius.mean()), fs, sigma_S_per_m=design.tissue.conductivity_S_per_m)
+        positions, normals, float(radius.mean()), fs, sigma_S_per_m=design.tissue.conductivity_S_per_m,
+        cache_dir=None if cache_dir is None else Path(cache_dir) / "templates",
+        use_cache=cache_dir is not None)  # like the cortex: cached only where the user asks
     timings["templates_s"] = time.perf_counter() - t1
 
     elec = setup_electrodes(design, setup, activity.positions_um, chronic_seed)
@@ -162,63 +190,99 @@ def run(design: Design | str | Path | dict | None = None, out_path: str | Path |
     sigma_uV, impedance = elec.noise_sigma_uV, elec.impedance_ohm
     num_samples = int(round(rec.duration_s * fs))
     background = setup_background(design, setup, background_seed)
-    fires = elec.cell_alive[activity.spike_units]  # neurons lost to the implant do not fire
-    spike_times_s = activity.spike_times_s[fires]
-    spike_samples = np.round(spike_times_s * fs).astype(np.int64)
-    spike_units = activity.spike_units[fires].astype(np.int64)
-
-    drift = setup_drift(design, setup, activity, spike_samples, spike_units, elec.signal_gain, drift_seed,
+    dipole_lfp = setup_dipole_lfp(design, setup, activity, signal_gain=elec.signal_gain)
+    feed = SpikeFeed(activity, fs, elec.cell_alive)  # neurons lost to the implant do not fire
+    drift = setup_drift(design, setup, activity, elec.signal_gain, drift_seed,
                         sigma_S_per_m=design.tissue.conductivity_S_per_m)
-    chain = ChipChain(design, num_channels, noise_seed)
+    # Event lists and the LFP are kept in memory only for runs without a file and for behaviour
+    # decoding; otherwise they go to the file chunk by chunk (bounded memory).
+    keep = out_path is None or bool(activity.behaviour)
+    chain = ChipChain(design, num_channels, noise_seed, keep=keep)
     front_end = chain.front_end
     stim_peak_uV = _stimulation_peaks(design, positions)
 
+    # -- scoring set-up: detections are scored block by block as the chunks come ------------
+    peaks = _filtered_peaks(front_end, templates, fs)
+    delay_s = front_end.group_delay_s()
+    tol = int(round(design.scoring.tolerance_ms * 1e-3 * fs))
+    n_t = templates.waveforms_uV.shape[1]
+    n_before, n_after = templates.nbefore, n_t - templates.nbefore
+    window = (int(np.ceil(chip.detector.calibration_s * fs)) + n_before, num_samples - n_after)
+    # Detections are matched at their threshold-crossing sample, without a latency shift:
+    # the crossing leads the template trough (~0.1 ms) by about as much as the filter's
+    # group delay lags it, so removing only the group delay would bias the match.
+    block = max(1, int(round(SCORE_BLOCK_S * fs)))
+    scorer = DetectionScorer(templates.channel_index, peaks, num_channels, tol, window=window,
+                             present_fraction=design.scoring.present_fraction, block_samples=block)
+    # a block is scored once every event it can receive is in: the link's FIFO holds events for
+    # up to buffer_events / events_per_frame frames
+    margin = n_t + tol + int(np.ceil(0.1 * fs))
+    if chain.link is not None:
+        frames = int(np.ceil(chip.radio.buffer_events / max(chain.link.events_per_frame, 1))) + 2
+        margin += frames * chain.link.frame_samples
+    block_thresholds: dict[int, np.ndarray] = {}  # threshold at each block's end (adaptive detectors)
+    spike_counts = np.zeros(activity.num_cells, np.int64)
+
     chunk = max(1, int(round(rec.chunk_s * fs)))
+    # chunks never straddle a scoring block's end, so thresholds are taken there whatever the chunk
+    bounds = np.union1d(np.arange(0, num_samples, chunk), np.arange(0, num_samples, block))
+    bounds = np.append(bounds, num_samples)
+    stored = STORED_TRACES[rec.store_traces]
     writer = AtomicH5Writer(out_path, compression) if out_path is not None else None
     t2 = time.perf_counter()
     buf = np.empty((min(chunk, num_samples), num_channels), dtype=np.float32)
     try:
         if writer is not None:
             writer.__enter__()
-            raw_ds = writer.create_stream("recording/traces_uV", num_samples, num_channels, chunk)
-            adc_ds = writer.create_stream("recording/traces_adc", num_samples, num_channels, chunk)
-        starts = range(0, num_samples, chunk)
-        for start in tqdm(starts, desc="recording", unit="chunk", disable=not progress,
-                          total=len(starts)):
-            stop = min(start + chunk, num_samples)
+            streams = {p: writer.create_stream(p, num_samples, num_channels, chunk) for p in stored}
+            for path, empty in _APPENDED:
+                writer.append(path, empty)
+        for start, stop in tqdm(zip(bounds[:-1], bounds[1:]), desc="recording", unit="chunk",
+                                disable=not progress, total=len(bounds) - 1):
+            start, stop = int(start), int(stop)
             x = buf[: stop - start]
             x.fill(0.0)
+            _, s_in, u_in = feed.between(start - n_after + 1, stop + n_before)
             if drift is None:
-                em.inject_spikes(x, start, spike_samples, spike_units, templates)
+                em.inject_spikes(x, start, s_in, u_in, templates)
             else:
-                em.inject_spikes_drifting(x, start, spike_samples, spike_units, drift.templates,
-                                          drift.displacement_um)
+                em.inject_spikes_drifting(x, start, s_in, u_in, drift.templates,
+                                          drift.displacement_um(s_in, u_in))
             em.add_gaussian_noise(x, start, sigma_uV, noise_seed)
             if background is not None:
                 background.add(x, start)
+            if dipole_lfp is not None:
+                dipole_lfp.add(x, start)
             chain.add_stimulation_artefact(x, start, stim_peak_uV)
             codes = chain.process(x)
+            t_new, s_new, u_new = feed.between(start, stop)
+            spike_counts += np.bincount(u_new, minlength=activity.num_cells)
+            ev_s, ev_c = chain.last_received
+            scorer.add(s_new, u_new, ev_s, ev_c)
+            if stop % block == 0:
+                block_thresholds[stop // block - 1] = chain.threshold_uV()
+            for b in sorted(b for b in block_thresholds if (b + 1) * block + margin <= stop):
+                scorer.flush((b + 1) * block, block_thresholds.pop(b))
             if writer is not None:
-                raw_ds[start:stop] = x
-                adc_ds[start:stop] = codes
+                if "recording/traces_uV" in streams:
+                    streams["recording/traces_uV"][start:stop] = x
+                if "recording/traces_adc" in streams:
+                    streams["recording/traces_adc"][start:stop] = codes
+                for path, values in zip((p for p, _ in _APPENDED),
+                                        (t_new, s_new, u_new, ev_s, ev_c)):
+                    writer.append(path, values)
+                if chain.last_lfp is not None:
+                    writer.append("lfp/lfp_uV", chain.last_lfp)
         timings["recording_s"] = time.perf_counter() - t2
         out = chain.finish(rec.duration_s)
-        ev_s, ev_c = out.received
         threshold_uV, noise_uV = out.threshold_uV, out.noise_uV
+        for b in sorted(block_thresholds):
+            scorer.flush((b + 1) * block, block_thresholds.pop(b))
+        scores = scorer.finish(threshold_uV)
+        ev_s, ev_c = out.received if keep else (np.zeros(0, np.int64), np.zeros(0, np.int32))
+        num_spikes = int(spike_counts.sum())
 
         # -- scores ------------------------------------------------------------------------
-        peaks = _filtered_peaks(front_end, templates, fs)
-        delay_s = front_end.group_delay_s()
-        tol = int(round(design.scoring.tolerance_ms * 1e-3 * fs))
-        n_t = templates.waveforms_uV.shape[1]
-        window = (int(np.ceil(chip.detector.calibration_s * fs)) + templates.nbefore,
-                  num_samples - (n_t - templates.nbefore))
-        # Detections are matched at their threshold-crossing sample, without a latency shift:
-        # the crossing leads the template trough (~0.1 ms) by about as much as the filter's
-        # group delay lags it, so removing only the group delay would bias the match.
-        scores = score_detection(spike_samples, spike_units, ev_s, ev_c, templates.channel_index,
-                                 peaks, threshold_uV, tol, window=window,
-                                 present_fraction=design.scoring.present_fraction)
         u_idx = np.arange(activity.num_cells)
         best = scores.unit_best_channel
         has_best = best >= 0
@@ -231,13 +295,13 @@ def run(design: Design | str | Path | dict | None = None, out_path: str | Path |
         raw_bps, event_bps, sent_bps = out.rates_bps["raw"], out.rates_bps["events"], out.sent_bps
         link_bps = radio.link_capacity_mbps * 1e6
         offered_bps = out.rates_bps[radio.output_mode]
-        rates = np.bincount(spike_units, minlength=activity.num_cells) / rec.duration_s
+        rates = spike_counts / rec.duration_s
         detectable = scores.unit_detectable
         metrics = {
             "num_channels": num_channels, "num_cells": activity.num_cells,
-            "num_spikes": int(len(spike_samples)), "num_channels_alive": int(elec.alive.sum()),
+            "num_spikes": num_spikes, "num_channels_alive": int(elec.alive.sum()),
             "num_cells_lost": int((~elec.cell_alive).sum()), "num_detectable_units": int(detectable.sum()),
-            "num_detections": int(len(out.detected[0])), "num_events_received": int(len(ev_s)),
+            "num_detections": chain.num_detected, "num_events_received": chain.num_received,
             "precision": scores.precision, "recall": scores.recall, "f1": scores.f1,
             "median_unit_f1": _median(scores.unit_f1[detectable]),
             "median_snr": _median(snr[detectable]), "noise_uV_rms": float(np.median(noise_uV)),
@@ -262,7 +326,7 @@ def run(design: Design | str | Path | dict | None = None, out_path: str | Path |
                                        f"{int(np.sum(activity.cell_types == 1))}",
             "mean rate E / I (Hz)": f"{_mean(rates[activity.cell_types == 0]):.1f} / "
                                     f"{_mean(rates[activity.cell_types == 1]):.1f}",
-            "spikes": int(len(spike_samples)),
+            "spikes": num_spikes,
             "channels alive": f"{int(elec.alive.sum())} / {num_channels}",
             "detectable units": int(detectable.sum()),
             "median SNR of detectable units": _median(snr[detectable]),
@@ -270,7 +334,7 @@ def run(design: Design | str | Path | dict | None = None, out_path: str | Path |
             "noise (uV rms, median channel)": float(np.median(noise_uV)),
             "impedance at 1 kHz (kOhm)": float(np.median(impedance) / 1e3),
             "detector": chip.detector.kind,
-            "detections / received": f"{len(out.detected[0])} / {len(ev_s)}",
+            "detections / received": f"{chain.num_detected} / {chain.num_received}",
             "precision": scores.precision, "recall": scores.recall, "F1": scores.f1,
             "raw rate (Mbit/s)": raw_bps / 1e6, "event rate (Mbit/s)": event_bps / 1e6,
             "output mode": radio.output_mode,
@@ -285,18 +349,19 @@ def run(design: Design | str | Path | dict | None = None, out_path: str | Path |
         }
         if radio.output_mode == "compressed":
             summary["compression ratio"] = out.compression_ratio
-        decoding = _decode_behaviour(activity, ev_s, ev_c, num_channels, fs, window)
+        decoding = _decode_behaviour(activity, ev_s, ev_c, num_channels, fs, window) if keep else None
         if decoding is not None:
             metrics.update(decoding_ridge_r2=decoding.ridge_r2, decoding_kalman_r2=decoding.kalman_r2)
             summary["decoding R2 ridge / Kalman"] = f"{decoding.ridge_r2:.3f} / {decoding.kalman_r2:.3f}"
         lsb_uV = chain.lsb_uV
 
         if writer is not None:
-            _write_file(writer, design, seed, activity, templates, setup, impedance, spike_times_s, spike_samples, spike_units, elec, ev_s, ev_c, threshold_uV, noise_uV, sigma_uV, front_end, scores,
-                        snr, peaks, best, rates, fs, lsb_uV, delay_s, raw_bps, event_bps, sent_bps,
-                        link_bps, power, window, num_samples, out.report, out.dropped_by_channel,
-                        {k: metrics[k] for k in ("decoding_ridge_r2", "decoding_kalman_r2") if k in metrics},
-                        None if out.lfp_uV is None else {"lfp_uV": out.lfp_uV, "fs_hz": out.lfp_fs_hz})
+            parts = dict(seed=seed, activity=activity, templates=templates, setup=setup, elec=elec,
+                         out=out, scores=scores, lsb_uV=lsb_uV, delay_s=delay_s, window=window,
+                         unit_stats={"snr": snr, "best_channel": best, "firing_rate_hz": rates},
+                         decoding={k: metrics[k] for k in ("decoding_ridge_r2", "decoding_kalman_r2")
+                                   if k in metrics})
+            _write_file(writer, design, **parts)
             writer.__exit__(None, None, None)
     except BaseException as exc:
         if writer is not None and writer.file is not None:
@@ -320,39 +385,35 @@ def _median(x):
     return float(np.median(x)) if len(x) else float("nan")
 
 
-def _write_file(w, design, seed, activity, templates, setup, impedance, spike_times_s, spike_samples, spike_units, elec, ev_s, ev_c, threshold_uV, noise_uV, sigma_uV, front_end, scores, snr,
-                peaks, best, rates, fs, lsb_uV, delay_s, raw_bps, event_bps, sent_bps, link_bps,
-                power, window, num_samples, chip_report, dropped_by_channel, metrics_decoding, lfp):
+def _write_file(w, design, *, seed, activity, templates, setup, elec, out, scores, lsb_uV, delay_s,
+                window, unit_stats, decoding):
+    """Everything but the streamed datasets (traces, spikes, events, LFP), at the end of a run."""
     import json
 
     import probeinterface
     from probeinterface import ProbeGroup
 
     probe, positions, radius = setup.probe, setup.positions_um, setup.radius_um
-
+    fs, chip = design.recording.fs_hz, design.chip
     w.attrs("/", neurosim_version=__version__, seed=seed, design_toml=design.to_toml())
     w.attrs("recording", fs_hz=fs, duration_s=design.recording.duration_s, adc_lsb_uV=lsb_uV,
-            gain_v_per_v=design.chip.front_end.gain_v_per_v)
-    w.write("ground_truth/spike_times_s", spike_times_s)
-    w.write("ground_truth/spike_samples", spike_samples)
-    w.write("ground_truth/spike_units", spike_units)
+            gain_v_per_v=chip.front_end.gain_v_per_v, stored_traces=design.recording.store_traces)
     w.write("ground_truth/units/alive", elec.cell_alive)
     w.write("probe/channel_alive", elec.alive)
     w.write("probe/signal_gain", elec.signal_gain)
     w.write("ground_truth/units/positions_um", activity.positions_um)
     w.write("ground_truth/units/cell_type", activity.cell_types)
     w.write("ground_truth/units/orientation", activity.orientations)
-    w.write("ground_truth/units/firing_rate_hz", rates)
+    for name, values in unit_stats.items():
+        w.write(f"ground_truth/units/{name}", values)
     w.write("ground_truth/units/peak_amplitude_uV", templates.peak_amplitude_uV)
-    w.write("ground_truth/units/snr", snr)
-    w.write("ground_truth/units/best_channel", best)
     w.write("ground_truth/templates/waveforms_uV", templates.waveforms_uV)
     w.write("ground_truth/templates/channel_index", templates.channel_index)
     w.attrs("ground_truth/templates", nbefore=templates.nbefore, fs_hz=fs)
     w.write("probe/contact_positions_um", positions)
     w.write("probe/contact_plane_axes", np.asarray(probe.contact_plane_axes, float))
     w.write("probe/contact_radius_um", radius)
-    w.write("probe/impedance_ohm", impedance)
+    w.write("probe/impedance_ohm", elec.impedance_ohm)
     group = ProbeGroup()
     group.add_probe(probe)
     probe_json = {"specification": "probeinterface", "version": probeinterface.__version__,
@@ -360,21 +421,20 @@ def _write_file(w, design, seed, activity, templates, setup, impedance, spike_ti
     w.write("probe/probeinterface_json", json.dumps(probe_json))
     w.attrs("probe", layout=design.implant.layout, material=design.implant.material,
             anatomical_class=setup.anatomical_class, days_since_implant=design.implant.days_since_implant)
-    w.write("chip/events/sample_index", ev_s)
-    w.write("chip/events/channel", ev_c)
-    w.write("chip/events_dropped", dropped_by_channel)
-    w.write("chip/threshold_uV", threshold_uV)
-    w.write("chip/noise_uV_rms", noise_uV)
-    w.write("chip/input_noise_uV_rms", sigma_uV)
-    w.write("chip/saturated_samples", np.asarray(front_end.num_saturated_samples))
-    w.attrs("chip", group_delay_s=delay_s, raw_rate_bps=raw_bps, event_rate_bps=event_bps,
-            transmitted_rate_bps=sent_bps, link_capacity_bps=link_bps,
-            link_utilisation=sent_bps / link_bps, output_mode=design.chip.radio.output_mode,
+    w.write("chip/events_dropped", out.dropped_by_channel)
+    w.write("chip/threshold_uV", out.threshold_uV)
+    w.write("chip/noise_uV_rms", out.noise_uV)
+    w.write("chip/input_noise_uV_rms", elec.noise_sigma_uV)
+    w.write("chip/saturated_samples", np.asarray(out.saturated_samples))
+    power, rates, link_bps = out.power, out.rates_bps, chip.radio.link_capacity_mbps * 1e6
+    w.attrs("chip", group_delay_s=delay_s, raw_rate_bps=rates["raw"], event_rate_bps=rates["events"],
+            transmitted_rate_bps=out.sent_bps, link_capacity_bps=link_bps,
+            link_utilisation=out.sent_bps / link_bps, output_mode=chip.radio.output_mode,
             power_amplifier_uW=power.amplifier_uW, power_adc_uW=power.adc_uW,
             power_digital_uW=power.digital_uW, power_radio_uW=power.radio_uW,
             power_static_uW=power.static_uW, power_clock_uW=power.clock_uW,
             power_total_uW=power.total_uW, power_per_channel_uW=power.per_channel_uW,
-            detector_kind=design.chip.detector.kind, report_json=json.dumps(chip_report, default=float))
+            detector_kind=chip.detector.kind, report_json=json.dumps(out.report, default=float))
     s = scores
     w.write("scores/channel/precision", s.channel_precision)
     w.write("scores/channel/recall", s.channel_recall)
@@ -389,10 +449,9 @@ def _write_file(w, design, seed, activity, templates, setup, impedance, spike_ti
         values = getattr(activity, group, None)
         if values:
             w.write_group(group, values)
-    if lfp is not None:
-        w.write_group("lfp", lfp)
-    dec = {k: v for k, v in metrics_decoding.items()}
-    w.attrs("scores", **dec)
+    if out.lfp_fs_hz is not None:
+        w.write_group("lfp", {"fs_hz": out.lfp_fs_hz})
+    w.attrs("scores", **decoding)
     w.attrs("scores", precision=s.precision, recall=s.recall, f1=s.f1,
             tolerance_ms=design.scoring.tolerance_ms, window_start_s=window[0] / fs,
             window_stop_s=window[1] / fs, num_detectable_units=int(s.unit_detectable.sum()))

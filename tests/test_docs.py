@@ -21,6 +21,8 @@ def test_docs_site_builds(tmp_path):
         shutil.copy(nb, tutorials / nb.name)
     site = tmp_path / "site"
     env = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
+    subprocess.run([sys.executable, str(ROOT / "docs" / "gallery.py")], cwd=ROOT, check=True, env=env,
+                   stdout=subprocess.DEVNULL)  # as `make docs` does
     subprocess.run([sys.executable, "-m", "mkdocs", "build", "--quiet", "--site-dir", str(site)],
                    cwd=ROOT, check=True, env=env)
     api = (site / "api" / "electrode_models" / "index.html").read_text()
@@ -28,3 +30,6 @@ def test_docs_site_builds(tmp_path):
     assert "MADThresholdDetector" in (site / "api" / "chip_models" / "index.html").read_text()
     assert (site / "file_format" / "index.html").exists()
     assert (site / "tutorials" / "01_quickstart" / "index.html").exists()
+    gallery = (site / "gallery" / "index.html").read_text()
+    assert 'src="utah96.png"' in gallery and "endovascular" in gallery
+    assert (site / "gallery" / "stent.png").exists()

@@ -8,7 +8,7 @@ from pydantic import Field, model_validator
 
 from neurosim.design._base import Section, ranged
 
-__all__ = ["Population", "ColumnOptions", "MotorOptions"]
+__all__ = ["Population", "ColumnOptions", "MotorOptions", "PoissonOptions"]
 
 
 class ColumnOptions(Section):
@@ -42,10 +42,28 @@ class MotorOptions(Section):
     hold_s: float = ranged(0.3, 0.0, 5.0, "s", "hold time before each reach")
 
 
+class PoissonOptions(Section):
+    """``poisson``: independent renewal spike trains with log-normal rates, generated on demand
+    (any duration, constant memory; see :mod:`neurosim.populations.poisson`)."""
+
+    pyramidal_median_hz: float = ranged(2.0, 0.0, 100.0, "Hz", "median rate of pyramidal cells")
+    interneuron_median_hz: float = ranged(10.0, 0.0, 200.0, "Hz", "median rate of interneurons")
+    rate_sigma_ln: float = ranged(1.0, 0.0, 3.0, "", "standard deviation of ln(rate) across cells")
+    max_rate_hz: float = ranged(100.0, 0.1, 400.0, "Hz", "rates are clipped here")
+    refractory_ms: float = ranged(2.0, 0.0, 10.0, "ms", "absolute refractory period (dead time)")
+
+    @model_validator(mode="after")
+    def _rate_below_refractory_limit(self):
+        if self.max_rate_hz * self.refractory_ms * 1e-3 >= 1.0:
+            raise ValueError(f"population.poisson.max_rate_hz must be below 1 / refractory_ms = "
+                             f"{1e3 / self.refractory_ms:g} Hz, got {self.max_rate_hz:g} Hz")
+        return self
+
+
 class Population(Section):
     """The simulated neurons: a population model placed around the implant's contacts."""
 
-    model: Literal["balanced_ei", "cortical_column", "motor_cortex"] = Field(
+    model: Literal["balanced_ei", "cortical_column", "motor_cortex", "poisson"] = Field(
         "balanced_ei", description="population model family")
     density_per_mm3: float = ranged(60000.0, 1000.0, 300000.0, "neurons/mm^3",
                                 "cortical neuron density (40k-90k in cortex)")
@@ -71,6 +89,7 @@ class Population(Section):
     burst_fraction: float = ranged(0.0, 0.0, 1.0, "", "fraction of pyramidal cells that fire bursts")
     column: ColumnOptions = Field(default_factory=ColumnOptions)
     motor: MotorOptions = Field(default_factory=MotorOptions)
+    poisson: PoissonOptions = Field(default_factory=PoissonOptions)
 
     @model_validator(mode="after")
     def _background_outside_reach(self):

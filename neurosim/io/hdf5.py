@@ -11,7 +11,7 @@ import numpy as np
 
 from neurosim.io.schema import DYNAMIC_GROUPS, FORMAT_NAME, FORMAT_VERSION, ROOT_ATTRS, SCHEMA
 
-__all__ = ["AtomicH5Writer", "read_result", "validate_file"]
+__all__ = ["AtomicH5Writer", "read_result", "validate_file", "STORED_TRACES"]
 
 _STR = h5py.string_dtype("utf-8")
 
@@ -75,6 +75,35 @@ class AtomicH5Writer:
         ds.attrs["unit"] = entry.unit
         return ds
 
+    def append(self, path: str, data) -> None:
+        """Append rows to an extendable dataset along its first axis (created on the first call).
+
+        ``path`` is a schema path or a dataset inside a model-dependent group
+        (:data:`DYNAMIC_GROUPS`, dtype from the data). Lets event lists, ground-truth spikes and
+        the LFP of recordings of any length be written as they are produced.
+        """
+        arr = np.asarray(data)
+        if path in SCHEMA:
+            entry = SCHEMA[path]
+            arr, unit = arr.astype(entry.dtype, copy=False), entry.unit
+        elif path.split("/")[0] in DYNAMIC_GROUPS:
+            unit = None
+        else:
+            raise KeyError(f"{path!r} is not in the neurosim HDF5 schema")
+        ds = self.file.get(path)
+        if ds is None:
+            rows = max(1, 2**20 // max(1, int(np.prod(arr.shape[1:], dtype=np.int64)) * arr.itemsize))
+            ds = self.file.create_dataset(path, shape=(0, *arr.shape[1:]), dtype=arr.dtype,
+                                          maxshape=(None, *arr.shape[1:]), chunks=(rows, *arr.shape[1:]),
+                                          compression=self.compression,
+                                          shuffle=self.compression is not None)
+            if unit is not None:
+                ds.attrs["unit"] = unit
+        n = ds.shape[0]
+        if arr.shape[0]:
+            ds.resize(n + arr.shape[0], axis=0)
+            ds[n:] = arr
+
     def write(self, path: str, data) -> None:
         """Write a whole dataset, converting to the schema dtype."""
         entry = self._entry(path)
@@ -109,7 +138,10 @@ def validate_file(path) -> list[str]:
     with h5py.File(path, "r") as f:
         if f.attrs.get("format") != FORMAT_NAME:
             problems.append(f"root attribute 'format' is {f.attrs.get('format')!r}, expected {FORMAT_NAME!r}")
+        stored = _stored_traces(f)
         for p, entry in SCHEMA.items():
+            if p.startswith("recording/traces") and p not in stored:
+                continue
             if p not in f:
                 problems.append(f"missing dataset /{p}")
                 continue
@@ -129,6 +161,17 @@ def validate_file(path) -> list[str]:
                 if node is None or name not in node.attrs:
                     problems.append(f"missing attribute {name!r} of {group!r}")
     return problems
+
+
+#: Trace datasets written for each value of ``recording.store_traces``.
+STORED_TRACES = {"all": ("recording/traces_uV", "recording/traces_adc"),
+                 "adc": ("recording/traces_adc",), "none": ()}
+
+
+def _stored_traces(f) -> tuple[str, ...]:
+    rec = f.get("recording")
+    kind = rec.attrs.get("stored_traces", "all") if rec is not None else "all"
+    return STORED_TRACES.get(kind.decode() if isinstance(kind, bytes) else str(kind), STORED_TRACES["all"])
 
 
 def read_result(path, traces: bool = False) -> dict:

@@ -22,7 +22,23 @@ ground truth                        ``units``: spike times (s), ``electrodes`` (
                                     channels), soma position (µm), cell type, firing rate,
                                     SNR, best channel
 ``behaviour/<name>`` (if present)   ``processing/behavior`` ``TimeSeries``, one per dataset
+``chip/events/{sample_index,        ``processing/ecephys/ChipEvents``: an ``EventDetection`` whose
+channel}``                          ``source_idx`` holds one (sample, channel) pair per event and
+                                    whose source is ``ElectricalSeriesChip`` (the codes the
+                                    detector ran on) or else ``ElectricalSeries``; with no trace
+                                    series in the file, an ``EventsTable`` ``events/ChipEvents``
+                                    (NWB 2.10+) with columns ``timestamp`` (s), ``sample_index``
+                                    and ``electrodes`` (row of the electrodes table) instead,
+                                    left out when it would be empty.
+                                    ``detection_method`` describes the detector (kind, threshold
+                                    multiplier, dead time, calibration)
+``chip/threshold_uV``,              ``electrodes`` columns ``chip_threshold_uV`` (input-referred
+``chip/events_dropped``             µV) and ``chip_events_dropped``
 ==================================  ===========================================================
+
+Event times are not written as seconds next to ``source_idx`` (``EventDetection.times`` is
+deprecated in pynwb 4): an event's time is ``starting_time + sample / rate`` of its source series
+(here ``sample / fs_hz``), exact for the twin's sample clock.
 
 The behaviour layout read here is a proposal (the schema has no behaviour yet): datasets
 ``/behaviour/<name>`` of shape (B,) or (B, d), with a dataset attribute ``unit`` and the group
@@ -132,6 +148,15 @@ def _add_electrodes(nwbfile, f: h5py.File, path):
     alive = f["probe/channel_alive"][()].astype(bool) if "probe/channel_alive" in f else None
     if alive is not None:
         nwbfile.add_electrode_column("channel_alive", "False: dead channel (chronic yield loss)")
+    chip = {}
+    if "chip/threshold_uV" in f:
+        chip["chip_threshold_uV"] = f["chip/threshold_uV"][()].astype(float)
+        nwbfile.add_electrode_column("chip_threshold_uV", "on-chip detection threshold, input-referred, "
+                                                          "µV (NEO detector: the MAD level beside it)")
+    if "chip/events_dropped" in f:
+        chip["chip_events_dropped"] = f["chip/events_dropped"][()].astype(np.int64)
+        nwbfile.add_electrode_column("chip_events_dropped", "chip events lost on the telemetry link "
+                                                            "(FIFO overflow or bit errors)")
     num_channels = pos.shape[0]
     group_of = [""] * num_channels
     plane = np.full((num_channels, 2), np.nan)
@@ -161,7 +186,8 @@ def _add_electrodes(nwbfile, f: h5py.File, path):
             group=groups[key], location="simulated cortex", x=float(pos[c, 0]), y=float(pos[c, 1]),
             z=float(pos[c, 2]), rel_x=float(plane[c, 0]), rel_y=float(plane[c, 1]),
             contact_radius_um=float(radius[c]), impedance_ohm=float(impedance[c]),
-            **({} if alive is None else {"channel_alive": bool(alive[c])}))
+            **({} if alive is None else {"channel_alive": bool(alive[c])}),
+            **{name: values[c].item() for name, values in chip.items()})
     return nwbfile.create_electrode_table_region(list(range(num_channels)), "all contacts")
 
 
@@ -222,9 +248,93 @@ def _add_behaviour(nwbfile, f: h5py.File) -> int:
     return count
 
 
+def _detection_method(f: h5py.File) -> str:
+    """A sentence describing the chip's detector, from the design stored in the file."""
+    attrs = f["chip"].attrs
+    toml = f.attrs.get("design_toml", "")
+    toml = toml.decode() if isinstance(toml, bytes) else str(toml)
+    try:
+        d = tomllib.loads(toml).get("chip", {}).get("detector", {}) if toml else {}
+    except tomllib.TOMLDecodeError:
+        d = {}
+    kind = str(attrs.get("detector_kind", d.get("kind", "unknown")))
+    cal = f"over the first {d.get('calibration_s', '?')} s (calibration, no detections)"
+    pol = d.get("polarity", "negative")
+    rules = {
+        "mad_threshold": f"{pol} threshold crossing at k = {d.get('threshold_k', '?')} x sigma per channel, "
+                         f"sigma = median(|x|)/0.6745 {cal}"
+                         + (f", then tracked with a {d.get('adaptation_time_s', '?')} s time constant"
+                            if d.get("adaptive") else ""),
+        "rms_threshold": f"{pol} threshold crossing at k = {d.get('threshold_k', '?')} x RMS per channel, "
+                         f"RMS {cal}",
+        "absolute_threshold": f"{pol} crossing of a fixed level of {d.get('absolute_threshold_uV', '?')} uV "
+                              "(input-referred)",
+        "neo": f"smoothed nonlinear energy operator (x[n]^2 - x[n-1] x[n+1], Bartlett window of "
+               f"{d.get('neo_window_samples', '?')} samples) above C = {d.get('neo_threshold_c', '?')} "
+               f"x its mean {cal}",
+    }
+    dropped = int(f["chip/events_dropped"][()].sum()) if "chip/events_dropped" in f else 0
+    return (f"neurosim chip model, on-chip detector '{kind}': {rules.get(kind, 'see the design')}; "
+            f"dead time {d.get('dead_time_ms', '?')} ms. Runs causally on the chip's ADC codes (after the "
+            "front end band-pass, gain and ADC). Event time = the first sample past the threshold (not "
+            f"aligned to the spike peak). Events as received over the telemetry link (output mode "
+            f"'{attrs.get('output_mode', '?')}'; {dropped} lost on the link are not included). Per-channel "
+            "thresholds (input-referred, uV): electrodes column chip_threshold_uV.")
+
+
+def _add_chip_events(nwbfile, f: h5py.File, path, source) -> int | None:
+    """The chip's events ``/chip/events``; returns their number, None when the file has none.
+
+    With ``source`` (the ElectricalSeries the indices point into): an ``EventDetection``
+    ``processing/ecephys/ChipEvents``. Without: an ``EventsTable`` ``events/ChipEvents``.
+    """
+    if "chip/events/sample_index" not in f or "chip/events/channel" not in f:
+        return None
+    samples = f["chip/events/sample_index"][()].astype(np.int64)
+    channels = f["chip/events/channel"][()].astype(np.int64)
+    num_channels = len(nwbfile.electrodes)
+    if samples.shape != channels.shape or samples.ndim != 1:
+        raise ValueError(f"neurosim file {str(path)!r}: /chip/events/sample_index {samples.shape} and "
+                         f"/chip/events/channel {channels.shape} must be 1-D of one length")
+    bad = (channels < 0) | (channels >= num_channels) | (samples < 0)
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise ValueError(f"neurosim file {str(path)!r}: chip event {i} (sample {samples[i]}, channel "
+                         f"{channels[i]}) is outside samples >= 0 and channels 0..{num_channels - 1}")
+    method = _detection_method(f)
+    if source is not None:
+        from pynwb.ecephys import EventDetection
+
+        module = nwbfile.processing.get("ecephys") or nwbfile.create_processing_module(
+            "ecephys", "chip output: spike detections of the on-chip detector, as received over the "
+                       "telemetry link (neurosim chip model)")
+        module.add(EventDetection(name="ChipEvents", detection_method=method,
+                                  source_electricalseries=source,
+                                  source_idx=np.column_stack([samples, channels])))
+        return samples.size
+    if samples.size == 0:
+        # An empty table fails nwbinspector (check_empty_table, and column checks that crash).
+        logger.info("no chip events and no trace series: events/ChipEvents not written")
+        return 0
+    from hdmf.common import DynamicTableRegion, VectorData
+    from pynwb.event import EventsTable, TimestampVectorData
+
+    fs = float(f["recording"].attrs["fs_hz"])
+    nwbfile.add_events_table(EventsTable(
+        name="ChipEvents", description=f"one row per chip event. {method}",
+        source_description="neurosim chip model: on-chip spike detector, received over the telemetry link",
+        columns=[TimestampVectorData(name="timestamp", data=samples / fs, resolution=1.0 / fs,
+                                     description=f"detection time, s (= sample_index / {fs:g} Hz)"),
+                 VectorData(name="sample_index", data=samples,
+                            description=f"detection sample at {fs:g} Hz from the recording start"),
+                 DynamicTableRegion(name="electrodes", data=channels, table=nwbfile.electrodes,
+                                    description="channel of the event (row of the electrodes table)")]))
+    return samples.size
+
+
 def export_nwb(h5_path, nwb_path, *, include_traces: bool = True, include_chip_traces: bool = False,
-               compression: str | None = "gzip", buffer_gb: float = 0.25,
-               subject: dict | None = None) -> Path:
+               include_chip_events: bool = True, compression: str | None = "gzip",
+               buffer_gb: float = 0.25, subject: dict | None = None) -> Path:
     """Write a neurosim file as an NWB file (atomically).
 
     Parameters
@@ -240,6 +350,11 @@ def export_nwb(h5_path, nwb_path, *, include_traces: bool = True, include_chip_t
     include_chip_traces : bool
         Also write the chip output ``/recording/traces_adc`` (int16 codes) as
         ``acquisition/ElectricalSeriesChip`` (``conversion`` = input-referred LSB, V).
+    include_chip_events : bool
+        Write the chip's detections ``/chip/events`` (when the file has them) as
+        ``processing/ecephys/ChipEvents``, an ``EventDetection`` into ``ElectricalSeriesChip``
+        (or ``ElectricalSeries``); when no trace series is written, as ``events/ChipEvents``, an
+        ``EventsTable`` of timestamp (s), sample index and electrode (not written when empty).
     compression : {"gzip", "lzf", None}
         HDF5 filter of the trace datasets (gzip: readable everywhere; slow, ~50–80 MB/s).
     buffer_gb : float
@@ -289,22 +404,28 @@ def export_nwb(h5_path, nwb_path, *, include_traces: bool = True, include_chip_t
         rec = f["recording"].attrs
         fs = float(rec["fs_hz"])
         kw = {} if compression is None else {"compression": compression}
+        series = {}
         if include_traces:
-            nwbfile.add_acquisition(ElectricalSeries(
+            series["raw"] = ElectricalSeries(
                 name="ElectricalSeries", electrodes=region, rate=fs, starting_time=0.0,
                 data=H5DataIO(_trace_iterator(f["recording/traces_uV"], buffer_gb), **kw),
                 conversion=1e-6, filtering="none (wide band at the electrodes: spikes + thermal + "
                                            "amplifier noise, input-referred)",
-                description="simulated signal at the electrodes, stored in µV"))
+                description="simulated signal at the electrodes, stored in µV")
         if include_chip_traces:
-            nwbfile.add_acquisition(ElectricalSeries(
+            series["chip"] = ElectricalSeries(
                 name="ElectricalSeriesChip", electrodes=region, rate=fs, starting_time=0.0,
                 data=H5DataIO(_trace_iterator(f["recording/traces_adc"], buffer_gb), **kw),
                 conversion=float(rec["adc_lsb_uV"]) * 1e-6,
                 filtering="chip front end (band-pass, gain, saturation) and ADC; input-referred",
-                description="simulated chip output, ADC codes"))
+                description="simulated chip output, ADC codes")
+        for es in series.values():
+            nwbfile.add_acquisition(es)
         _add_units(nwbfile, f, fs)
         n_beh = _add_behaviour(nwbfile, f)
+        # The detector ran on the ADC codes; both series share the sample clock and channels.
+        n_events = _add_chip_events(nwbfile, f, h5_path, series.get("chip", series.get("raw"))) \
+            if include_chip_events else None
         try:
             with NWBHDF5IO(str(tmp), "w") as io:
                 io.write(nwbfile)
@@ -312,6 +433,6 @@ def export_nwb(h5_path, nwb_path, *, include_traces: bool = True, include_chip_t
         except BaseException:
             tmp.unlink(missing_ok=True)
             raise
-    logger.info("wrote %s (%d units, %d behaviour series, traces: %s)", nwb_path,
-                len(nwbfile.units), n_beh, include_traces)
+    logger.info("wrote %s (%d units, %d behaviour series, traces: %s, chip events: %s)", nwb_path,
+                len(nwbfile.units), n_beh, include_traces, n_events)
     return nwb_path

@@ -87,7 +87,9 @@ ROOT_ATTRS: dict[str, dict[str, str]] = {
           "neurosim_version": "package version that wrote the file", "seed": "master seed",
           "created_utc": "ISO time of writing", "design_toml": "the full design as TOML"},
     "recording": {"fs_hz": "sampling rate", "duration_s": "recording length",
-                  "adc_lsb_uV": "input-referred size of one ADC code", "gain_v_per_v": "front-end gain"},
+                  "adc_lsb_uV": "input-referred size of one ADC code", "gain_v_per_v": "front-end gain",
+                  "stored_traces": "optional: trace datasets present: all, adc or none "
+                                   "(recording.store_traces; absent in older files: all)"},
     "ground_truth/templates": {"nbefore": "template samples before the spike time", "fs_hz": "template sampling rate"},
     "probe": {"layout": "layout name", "material": "site material",
               "anatomical_class": "intracortical, subdural, epidural or endovascular",

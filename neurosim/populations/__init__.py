@@ -2,8 +2,10 @@
 
 Model families (``population.model``), one module each: ``balanced_ei``
 (:mod:`~neurosim.populations.balanced`), ``cortical_column`` (:mod:`~neurosim.populations.column`)
-and ``motor_cortex`` (:mod:`~neurosim.populations.motor`). Brian2 is used only inside this
-package; its quantities are stripped at the boundary.
+``motor_cortex`` (:mod:`~neurosim.populations.motor`), and ``poisson``
+(:mod:`~neurosim.populations.poisson`: independent renewal spike trains generated on demand, for
+recordings of any length). Brian2 is used only inside this package; its quantities are stripped at
+the boundary.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from neurosim.populations.balanced import BalancedParams, balanced_network, simu
 from neurosim.populations.column import POPULATION_NAMES, assign_populations, column_network
 from neurosim.populations.lfp import lfp_proxy
 from neurosim.populations.motor import MotorParams, simulate_motor
+from neurosim.populations.poisson import poisson_rates_hz
 from neurosim.populations.placement import (background_cell_count, draw_orientations,
                                             expected_cell_count, place_cells)
 
@@ -28,7 +31,7 @@ __all__ = ["Activity", "CELL_TYPE_NAMES", "PYRAMIDAL", "INTERNEURON", "simulate_
 
 logger = logging.getLogger(__name__)
 
-MODELS = ("balanced_ei", "cortical_column", "motor_cortex")
+MODELS = ("balanced_ei", "cortical_column", "motor_cortex", "poisson")
 
 
 def simulate_population(population, contact_positions_um: np.ndarray, duration_s: float,
@@ -85,6 +88,21 @@ def simulate_population(population, contact_positions_um: np.ndarray, duration_s
     order = np.argsort(labels, kind="stable")
     positions, types, orientations, labels = (positions[order], types[order], orientations[order],
                                               labels[order])
+    bg_radius = population.background_radius_um or 3.0 * population.reach_radius_um
+    num_bg = background_cell_count(contact_positions_um, population.reach_radius_um, bg_radius,
+                                   population.density_per_mm3)
+    if population.model == "poisson":  # nothing to simulate: spike trains are generated on demand
+        opt = population.poisson
+        rates = poisson_rates_hz(types, (opt.pyramidal_median_hz, opt.interneuron_median_hz),
+                                 opt.rate_sigma_ln, opt.max_rate_hz, np.random.default_rng(jitter_ss))
+        empty = np.zeros(0)
+        return Activity(spike_times_s=empty, spike_units=empty.astype(np.int64), positions_um=positions,
+                        cell_types=types, orientations=orientations, duration_s=float(duration_s),
+                        population_labels=labels, population_names=tuple(names),
+                        num_background_cells=num_bg, background_radius_um=float(bg_radius),
+                        background_rate_hz=float(rates.mean()) if rates.size else 0.0, device="none",
+                        stream_rates_hz=rates, stream_cell_ids=np.arange(len(types), dtype=np.int64),
+                        stream_seed=net_seed, stream_refractory_s=opt.refractory_ms * 1e-3)
     device = choose_device(population.device, len(types))
     logger.info("%s: %d cells on the %s device", population.model, len(types), device)
     if population.model == "motor_cortex":
@@ -118,9 +136,6 @@ def simulate_population(population, contact_positions_um: np.ndarray, duration_s
     times = times + rng.random(times.shape) * dt_ms * 1e-3
     times = np.minimum(times, np.nextafter(duration_s, 0.0))
     o = np.lexsort((units, times))
-    bg_radius = population.background_radius_um or 3.0 * population.reach_radius_um
-    num_bg = background_cell_count(contact_positions_um, population.reach_radius_um, bg_radius,
-                                   population.density_per_mm3)
     rate = len(times) / (len(types) * duration_s) if len(types) and duration_s > 0 else 0.0
     return Activity(spike_times_s=times[o], spike_units=units[o], positions_um=positions,
                     cell_types=types, orientations=orientations, duration_s=float(duration_s),

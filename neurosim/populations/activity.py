@@ -54,7 +54,16 @@ class Activity:
     background_rate_hz : float
         Mean firing rate assumed for the background neurons (that of the simulated cells), Hz.
     device : str
-        Brian2 device that ran the simulation (``"runtime"`` or ``"cpp_standalone"``).
+        Brian2 device that ran the simulation (``"runtime"`` or ``"cpp_standalone"``; ``"none"``
+        for generated spike trains).
+    stream_rates_hz, stream_cell_ids : np.ndarray, shape (num_cells,), optional
+        Set for generated (streamed) activity (``population.model = "poisson"``): the spikes are
+        not stored but produced on demand by :meth:`spikes_between` from each cell's rate and
+        stable id; ``spike_times_s`` and ``spike_units`` are then empty.
+    stream_seed : int
+        Seed of the generated spike trains.
+    stream_refractory_s : float
+        Refractory period of the generated spike trains, s.
     """
 
     spike_times_s: np.ndarray
@@ -71,6 +80,10 @@ class Activity:
     background_radius_um: float = 0.0
     background_rate_hz: float = 0.0
     device: str = "runtime"
+    stream_rates_hz: np.ndarray | None = None
+    stream_cell_ids: np.ndarray | None = None
+    stream_seed: int = 0
+    stream_refractory_s: float = 0.0
 
     @property
     def num_cells(self) -> int:
@@ -80,8 +93,26 @@ class Activity:
     def num_spikes(self) -> int:
         return int(self.spike_times_s.shape[0])
 
+    @property
+    def streamed(self) -> bool:
+        """True when the spikes are generated on demand (:meth:`spikes_between`), not stored."""
+        return self.stream_rates_hz is not None
+
+    def spikes_between(self, t0_s: float, t1_s: float) -> tuple[np.ndarray, np.ndarray]:
+        """Spike times (s) and units in ``[t0_s, t1_s)``, sorted by time (ties by unit)."""
+        if self.streamed:
+            from neurosim.populations.poisson import poisson_spikes
+
+            return poisson_spikes(self.stream_rates_hz, self.stream_cell_ids, self.stream_seed,
+                                  self.stream_refractory_s, max(t0_s, 0.0),
+                                  max(min(t1_s, self.duration_s), max(t0_s, 0.0)))
+        lo, hi = np.searchsorted(self.spike_times_s, [t0_s, t1_s])
+        return self.spike_times_s[lo:hi], self.spike_units[lo:hi]
+
     def rates_hz(self) -> np.ndarray:
-        """Mean firing rate of every cell, Hz, shape (num_cells,)."""
+        """Mean firing rate of every cell, Hz, shape (num_cells,) (the set rate when streamed)."""
+        if self.streamed:
+            return np.asarray(self.stream_rates_hz, float)
         counts = np.bincount(self.spike_units, minlength=self.num_cells)
         return counts / self.duration_s
 

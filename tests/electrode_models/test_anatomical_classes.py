@@ -35,3 +35,22 @@ def test_intracortical_sees_single_units():
     far = _peak_uV(np1, site + [0.0, 100.0, 0.0])   # 100 µm
     assert near >= 50.0  # published: >= ~100 µV within ~30 µm for large pyramidal cells
     assert 5.0 <= far < near  # tens of µV at ~100 µm
+
+
+def test_head_model_classes_see_dipoles_not_units():
+    """Epidural (on the dura) and endovascular (vessel above the cortex, in the CSF layer) contacts:
+    a 1 nA·m dipole 1 mm deep gives tens of µV through the four-sphere head model, while a single
+    pyramidal cell's spike there is far below 1 µV (infinite medium, no backing: an upper bound)."""
+    from electrode_models import FourSphereConductor
+
+    head = FourSphereConductor()
+    for layout in ("epidural", "stent"):
+        probe = make_probe(layout)
+        pos = np.asarray(probe.contact_positions, float)
+        contact = pos[np.argmin(pos[:, 2])]  # the contact nearest the cortex
+        contact = np.array([0.0, 0.0, min(contact[2], 1000.0)])  # stent: evaluated in the CSF layer
+        lfp = float(head.dipole_gain_matrix([contact], [[0.0, 0.0, -1000.0]])[0, 0] @ [0.0, 0.0, 1e6])
+        assert lfp > 10.0
+        spike = _peak_uV(probe, [pos[np.argmin(pos[:, 2])][0], pos[np.argmin(pos[:, 2])][1], -600.0])
+        assert spike < 1.0
+        assert lfp > 100.0 * spike

@@ -1,0 +1,66 @@
+"""Peak memory of long recordings: bounded, whatever the duration (issue: 1 h x 1024 ch < 2 GiB).
+
+Runs ``neurosim run`` on ``benchmarks/long_recording_1024.toml`` (1024 channels, ~53 000 cells
+firing as generated renewal processes, events only in the file) for several durations, each in
+a fresh process, and reports the peak resident set size (``ru_maxrss`` of the child), the wall
+time and the real-time factor. Memory that does not grow with duration is what makes an hour
+(or a day) fit: everything that scales with time (spikes, events, LFP) goes to the file chunk by
+chunk and the scores are accumulated over 10 s blocks.
+
+    python benchmarks/bench_memory.py --durations 10 60 300
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+DESIGN = Path(__file__).with_name("long_recording_1024.toml")
+
+
+def measure(duration_s: float, design: Path = DESIGN) -> dict:
+    """Run one recording in a child process; return its peak RSS (MiB) and wall time (s)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "long.h5"
+        code = ("import sys; from neurosim.design import load_design; from neurosim.pipeline import run; "
+                "d = load_design(sys.argv[1]).replace(**{'recording.duration_s': float(sys.argv[2])}); "
+                "r = run(d, sys.argv[3], progress=False); "
+                "print(r.metrics['num_spikes'], r.metrics['num_events_received'], r.metrics['f1'])")
+        t0 = time.perf_counter()
+        proc = subprocess.Popen([sys.executable, "-c", code, str(design), str(duration_s), str(out)],
+                                stdout=subprocess.PIPE, text=True)
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - t0
+        stdout = proc.stdout.read()
+        if status != 0:
+            raise RuntimeError(f"run of {duration_s} s failed with status {status}")
+        spikes, events, f1 = stdout.split()[-3:]
+        size_mb = out.stat().st_size / 2**20
+    return {"duration_s": duration_s, "peak_rss_MiB": usage.ru_maxrss / 1024, "wall_s": wall,
+            "x_real_time": duration_s / wall, "spikes": int(spikes), "events": int(events),
+            "f1": float(f1), "file_MiB": size_mb}
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--durations", type=float, nargs="+", default=[10.0, 60.0, 300.0],
+                   help="recording lengths to run, s")
+    p.add_argument("--design", type=Path, default=DESIGN)
+    args = p.parse_args(argv)
+    print(f"{'duration (s)':>12} {'peak RSS (MiB)':>15} {'wall (s)':>9} {'x real time':>12} "
+          f"{'spikes':>10} {'events':>9} {'F1':>6} {'file (MiB)':>10}", flush=True)
+    for d in args.durations:
+        r = measure(d, args.design)
+        print(f"{r['duration_s']:12.0f} {r['peak_rss_MiB']:15.0f} {r['wall_s']:9.1f} "
+              f"{r['x_real_time']:12.2f} {r['spikes']:10d} {r['events']:9d} {r['f1']:6.3f} "
+              f"{r['file_MiB']:10.1f}", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

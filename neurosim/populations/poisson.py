@@ -1,0 +1,145 @@
+"""Independent renewal spiking, generated on demand per fixed time block (any duration).
+
+The ``poisson`` population model is for long recordings (hours) where a recurrent network is too
+slow to simulate and its spikes too many to hold: each cell fires as a Poisson process with an
+absolute refractory period (dead time ``tau``), at a rate drawn from a log-normal distribution,
+as the spike trains of MEArec and SpikeInterface's ground-truth generator. Cortical firing rates
+are log-normally distributed across cells (Buzsáki & Mizuseki 2014, Nat. Rev. Neurosci. 15:264),
+pyramidal cells with medians of a few Hz and fast-spiking interneurons around 10-20 Hz.
+
+Nothing is stored: the spikes of block ``b`` (``[b T, (b + 1) T)``, ``T`` =
+:data:`BLOCK_S`) of cell ``i`` are a pure function of ``(seed, cell_ids[i], b)`` through a
+counter-based generator (SplitMix64), so any time window can be produced in any order, by any
+number of workers, and a subset of the cells keeps its spike trains.
+
+Dead time: a Poisson process of rate ``lambda`` with every event within ``tau`` of the previous
+kept event removed has rate ``lambda / (1 + lambda tau)``; it is run at ``lambda = r / (1 - r tau)``
+so the output rate is ``r`` (``r tau < 1`` is required). The dead time restarts at every block
+boundary, which raises the rate by at most ``r^2 tau / (1 s)`` relative (0.02 % at 10 Hz, 2 ms).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit, prange
+
+# The SplitMix64 finaliser of the electrode noise generator: one counter-based generator for
+# every random stream of a run.
+from electrode_models._noise_kernels import splitmix64
+
+__all__ = ["BLOCK_S", "poisson_rates_hz", "poisson_spikes"]
+
+#: Length of a generation block, s. Fixed: changing it changes every spike train.
+BLOCK_S = 1.0
+_INV53 = 1.0 / 9007199254740992.0
+_S11 = np.uint64(11)
+_GAMMA = np.uint64(0x9E3779B97F4A7C15)
+
+
+@njit(cache=True, inline="always")
+def _uniform(key, k):
+    """The k-th uniform in (0, 1) of the stream ``key``."""
+    return (float(splitmix64(key + np.uint64(k) * _GAMMA) >> _S11) + 0.5) * _INV53
+
+
+@njit(cache=True)
+def _cell_block(key, lam, tau, t0, t1, out, n0):
+    """Dead-time-thinned Poisson events of one cell in [t0, t1); writes from out[n0] when out
+    has room (first pass: out of size 0 counts only). Returns the number of events."""
+    t = t0
+    last = -1e300
+    n = 0
+    k = 0
+    while True:
+        t += -math.log(_uniform(key, k)) / lam
+        k += 1
+        if t >= t1:
+            break
+        if t - last < tau:
+            continue
+        if out.shape[0] > 0:
+            out[n0 + n] = t
+        last = t
+        n += 1
+    return n
+
+
+@njit(cache=True, parallel=True)
+def _block_spikes(rates, cell_ids, seed, tau, block):
+    """All spikes of one block: (times, units), grouped by cell."""
+    n_cells = rates.shape[0]
+    t0 = block * BLOCK_S
+    t1 = t0 + BLOCK_S
+    keys = np.empty(n_cells, np.uint64)
+    counts = np.zeros(n_cells, np.int64)
+    empty = np.empty(0, np.float64)
+    for i in prange(n_cells):
+        keys[i] = splitmix64(splitmix64(splitmix64(np.uint64(cell_ids[i])) ^ seed) + np.uint64(block))
+        if rates[i] > 0:
+            lam = rates[i] / (1.0 - rates[i] * tau)
+            counts[i] = _cell_block(keys[i], lam, tau, t0, t1, empty, 0)
+    offsets = np.zeros(n_cells + 1, np.int64)
+    for i in range(n_cells):
+        offsets[i + 1] = offsets[i] + counts[i]
+    times = np.empty(offsets[n_cells], np.float64)
+    units = np.empty(offsets[n_cells], np.int64)
+    for i in prange(n_cells):
+        if counts[i] > 0:
+            lam = rates[i] / (1.0 - rates[i] * tau)
+            _cell_block(keys[i], lam, tau, t0, t1, times, offsets[i])
+            units[offsets[i]:offsets[i + 1]] = i
+    return times, units
+
+
+
+def poisson_rates_hz(cell_types: np.ndarray, median_hz: tuple[float, float], sigma_ln: float,
+                     max_hz: float, rng: np.random.Generator) -> np.ndarray:
+    """Log-normal firing rates per cell: median per type (pyramidal, interneuron), clipped to max."""
+    med = np.asarray(median_hz, float)[np.asarray(cell_types, np.int64)]
+    return np.minimum(med * np.exp(sigma_ln * rng.standard_normal(med.shape)), max_hz)
+
+
+def poisson_spikes(rates_hz: np.ndarray, cell_ids: np.ndarray, seed: int, refractory_s: float,
+                   t0_s: float, t1_s: float) -> tuple[np.ndarray, np.ndarray]:
+    """Spikes of every cell in ``[t0_s, t1_s)``, sorted by time (ties by unit).
+
+    Parameters
+    ----------
+    rates_hz : np.ndarray, shape (num_cells,)
+        Mean rate of each cell, Hz; ``rates_hz * refractory_s`` must be < 1.
+    cell_ids : np.ndarray of int, shape (num_cells,)
+        Stable identity of each cell (its random stream), e.g. its index in the full population.
+    seed : int
+        Seed of the population's spike trains.
+    refractory_s : float
+        Absolute refractory period (dead time), s.
+    t0_s, t1_s : float
+        Window, s (``0 <= t0_s <= t1_s``).
+
+    Returns
+    -------
+    times_s : np.ndarray, float64; units : np.ndarray, int64 (index into ``rates_hz``).
+    """
+    rates = np.ascontiguousarray(rates_hz, np.float64)
+    ids = np.ascontiguousarray(cell_ids, np.int64)
+    if ids.shape != rates.shape:
+        raise ValueError(f"cell_ids must have the shape of rates_hz {rates.shape}, got {ids.shape}")
+    if rates.size and (rates.min() < 0 or (rates * refractory_s).max() >= 1.0):
+        raise ValueError(f"rates_hz must be >= 0 Hz with rates_hz * refractory_s < 1, got rates in "
+                         f"[{rates.min():g}, {rates.max():g}] Hz and refractory_s = {refractory_s:g} s")
+    if not 0.0 <= t0_s <= t1_s:
+        raise ValueError(f"need 0 <= t0_s <= t1_s, got t0_s = {t0_s:g} s, t1_s = {t1_s:g} s")
+    key = np.uint64(int(seed) % 2**64)
+    parts_t, parts_u = [], []
+    for b in range(int(math.floor(t0_s / BLOCK_S)), int(math.ceil(t1_s / BLOCK_S))):
+        t, u = _block_spikes(rates, ids, key, float(refractory_s), b)
+        keep = (t >= t0_s) & (t < t1_s)
+        parts_t.append(t[keep])
+        parts_u.append(u[keep])
+    if not parts_t:
+        return np.zeros(0), np.zeros(0, np.int64)
+    t, u = np.concatenate(parts_t), np.concatenate(parts_u)
+    o = np.lexsort((u, t))
+    return t[o], u[o]
