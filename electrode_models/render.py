@@ -327,8 +327,10 @@ def render_implant(path, contact_positions_um, contact_normals, contact_radius_u
 
     Parameters
     ----------
-    path : str or Path
-        Output PNG.
+    path : str or Path or None
+        Output PNG. ``None`` returns the ``pyvista.Plotter`` instead, for interactive use: in
+        JupyterLab ``plotter.show(jupyter_backend="trame")`` (needs a trame server) or
+        ``"static"`` (an image; works headless).
     contact_positions_um : np.ndarray, shape (C, 3)
         Contact centres in the tissue frame (surface z = 0, tissue z < 0), µm.
     contact_normals : np.ndarray, shape (C, 3)
@@ -434,6 +436,8 @@ def render_implant(path, contact_positions_um, contact_normals, contact_radius_u
     plotter.camera_position = "iso"
     plotter.camera.elevation = -15
     plotter.reset_camera()
+    if path is None:  # interactive use: the caller shows it (e.g. in JupyterLab) and closes it
+        return plotter
     plotter.screenshot(str(path))
     plotter.close()
     return str(path)

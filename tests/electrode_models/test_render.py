@@ -140,3 +140,15 @@ def test_render_rejects_empty_probe_and_bad_class(tmp_path):
         render_implant(tmp_path / "x.png", np.zeros((0, 3)), np.zeros((0, 3)), 10.0)
     with pytest.raises(ValueError, match=r"anatomical_class must be one of"):
         meninges_stack("skull", np.zeros((1, 3)))
+
+
+def test_no_path_returns_a_plotter_for_interactive_use(tmp_path):
+    probe = make_probe("utah96")
+    pos = np.asarray(probe.contact_positions, float)
+    plotter = render_implant(None, pos, contact_normals(probe), 10.0)
+    try:
+        assert plotter.renderer.actors  # the scene is built, not yet drawn to a file
+        image = plotter.screenshot(str(tmp_path / "x.png"))
+        assert np.asarray(image).std() > 0
+    finally:
+        plotter.close()
