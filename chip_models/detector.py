@@ -7,12 +7,13 @@ import logging
 import numpy as np
 
 from . import _detector_kernels, _kernels
-from ._validation import check_array, check_int, check_option, check_range
+from ._detector_base import CalibratedDetector
+from ._validation import check_range
 
 logger = logging.getLogger(__name__)
 
 
-class MADThresholdDetector:
+class MADThresholdDetector(CalibratedDetector):
     r"""Causal threshold-crossing detector with a MAD noise estimate and a dead time.
 
     During the first ``calibration_s`` of the stream (which may span several chunks; the samples
@@ -86,43 +87,23 @@ class MADThresholdDetector:
                  dead_time_s: float = 1e-3, calibration_s: float = 0.25,
                  polarity: str = "negative", adaptive: bool = False,
                  adaptation_time_s: float = 1.0):
-        self.num_channels = check_int("num_channels", num_channels, 1, None)
-        self.fs_hz = check_range("fs_hz", fs_hz, 0.0, 1e6, "Hz", low_inclusive=False)
+        self._setup(num_channels, fs_hz, dead_time_s, calibration_s, polarity)
         self.threshold_k = check_range("threshold_k", threshold_k, 0.0, 100.0, "(x sigma)",
                                        low_inclusive=False)
-        self.dead_time_s = check_range("dead_time_s", dead_time_s, 0.0, 1.0, "s")
-        self.calibration_s = check_range("calibration_s", calibration_s, 0.0, 3600.0, "s",
-                                         low_inclusive=False)
-        self.polarity = check_option("polarity", polarity, list(_kernels.POLARITY_CODES))
         if not isinstance(adaptive, bool):
             raise TypeError(f"adaptive must be a bool, got {adaptive!r}")
         self.adaptive = adaptive
         self.adaptation_time_s = check_range("adaptation_time_s", adaptation_time_s, 0.0, 3600.0,
                                              "s", low_inclusive=False)
         self._eta = 1.0 / (self.adaptation_time_s * self.fs_hz)
-        self.dead_samples = int(round(self.dead_time_s * self.fs_hz))
-        self.calibration_samples = int(round(self.calibration_s * self.fs_hz))
-        if self.calibration_samples < 1:
-            raise ValueError(
-                f"calibration_s * fs_hz must give at least 1 sample, got calibration_s = "
-                f"{self.calibration_s:g} s at fs_hz = {self.fs_hz:g} Hz")
         self.reset()
 
     # ------------------------------------------------------------------ state
     def reset(self) -> None:
         """Forget calibration and dead-time state (start of a new stream)."""
-        self._samples_seen = 0
-        self._cal_buffer: np.ndarray | None = np.empty(
-            (self.calibration_samples, self.num_channels), dtype=np.float64)
+        super().reset()
         self._sigma = np.full(self.num_channels, np.nan)
-        self._threshold = np.full(self.num_channels, np.nan)
         self._median = np.full(self.num_channels, np.nan)
-        self._dead_remaining = np.zeros(self.num_channels, dtype=np.int64)
-
-    @property
-    def calibrated(self) -> bool:
-        """True once the calibration window has been seen."""
-        return self._cal_buffer is None
 
     @property
     def sigma(self) -> np.ndarray:
@@ -145,56 +126,18 @@ class MADThresholdDetector:
         ``ADAPTIVE_OPS_PER_SAMPLE`` for the running tracker."""
         return self.OPS_PER_SAMPLE + (self.ADAPTIVE_OPS_PER_SAMPLE if self.adaptive else 0.0)
 
-    @property
-    def samples_seen(self) -> int:
-        """Samples processed since the last reset (global index of the next chunk's start)."""
-        return self._samples_seen
-
     # ------------------------------------------------------------------ processing
-    def process(self, x) -> tuple[np.ndarray, np.ndarray]:
-        """Detect threshold crossings in the next chunk of the stream.
+    # process(x) -> (sample_index int64, channel int32): CalibratedDetector.process; the MAD
+    # detector's feature is the input itself.
+    def _feature(self, arr):
+        return arr
 
-        Parameters
-        ----------
-        x : array_like, shape (num_samples, num_channels)
-            ADC codes (integers) or floats.
-
-        Returns
-        -------
-        sample_index : np.ndarray of int64
-            Global sample index (since the last reset) of each detection.
-        channel : np.ndarray of int32
-            Channel of each detection. Events are sorted by sample, then channel.
-        """
-        arr = check_array("x", x, ndim=2, shape=(None, self.num_channels))
-        if arr.dtype.kind not in "iuf":
-            raise TypeError(f"x must hold integer codes or floats, got dtype {arr.dtype}")
-        if arr.dtype.kind == "f" and not np.all(np.isfinite(arr)):
-            raise ValueError("x must be finite, got NaN or inf values")
-        start = self._samples_seen
-        num_samples = arr.shape[0]
-        self._samples_seen += num_samples
-        offset = 0
-        if self._cal_buffer is not None:
-            take = min(self.calibration_samples - start, num_samples)
-            self._cal_buffer[start:start + take] = arr[:take]
-            offset = take
-            if start + take == self.calibration_samples:
-                self._finish_calibration()
-        if offset == num_samples or self._cal_buffer is not None:
-            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int32)
-        rest = np.ascontiguousarray(arr[offset:])
-        if self.adaptive:
-            samples, channels = _detector_kernels.adaptive_mad_detect(
-                rest, self._median, self._eta, self.threshold_k / _kernels.MAD_TO_SIGMA,
-                self._dead_remaining, self.dead_samples, _kernels.POLARITY_CODES[self.polarity])
-            samples += start + offset
-            return samples, channels
-        samples, channels = _kernels.threshold_detect(
-            rest, self._threshold, self._dead_remaining, self.dead_samples,
-            _kernels.POLARITY_CODES[self.polarity])
-        samples += start + offset
-        return samples, channels
+    def _detect(self, x):
+        if not self.adaptive:
+            return super()._detect(x)
+        return _detector_kernels.adaptive_mad_detect(
+            x, self._median, self._eta, self.threshold_k / _kernels.MAD_TO_SIGMA,
+            self._dead_remaining, self.dead_samples, _kernels.POLARITY_CODES[self.polarity])
 
     def _finish_calibration(self) -> None:
         self._sigma = _kernels.mad_sigma(self._cal_buffer)
