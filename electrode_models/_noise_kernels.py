@@ -67,3 +67,16 @@ def add_noise_kernel(chunk, start, sigma, keys, block_pairs):
                     chunk[n0, c] += r * math.cos(th)
                 if n0 + 1 < n:
                     chunk[n0 + 1, c] += r * math.sin(th)
+
+
+@njit(cache=True, parallel=True)
+def sparse_mix_kernel(y, indptr, indices, data, out):
+    """out[n, c] = sum_p data[p] * y[n, indices[p]] over p in [indptr[c], indptr[c + 1]) (CSR mixing)."""
+    n = y.shape[0]
+    n_out = indptr.shape[0] - 1
+    for i in prange(n):
+        for c in range(n_out):
+            acc = np.float32(0.0)
+            for p in range(indptr[c], indptr[c + 1]):
+                acc += data[p] * y[i, indices[p]]
+            out[i, c] = acc

@@ -10,8 +10,12 @@ The background at contact c and global sample n is
   (power spectrum 1/f^α above the corner ``f_c``, flat below), designed once by frequency
   sampling and a Hann window;
 - ``M`` (contacts × latent): ``M Mᵀ ≈ C``, ``C_ab = exp(-d_ab / λ)`` (d: contact distance, λ:
-  length constant), from the eigen-decomposition of ``C`` keeping the largest eigenvalues up to
-  ``variance_kept`` of the trace, rows rescaled so that ``diag(M Mᵀ) = 1``;
+  length constant), from the eigen-decomposition of ``C``: the symmetric square root
+  ``V Λ^½ Vᵀ`` when all of it is kept (exact, and local: its entries fall off with distance like
+  ``C``'s, so entries below 1e-6 of a row's largest are dropped and ``M`` is applied as a sparse
+  matrix, e.g. ~40 non-zeros per row for a Utah array at λ = 100 µm instead of 1024), otherwise
+  the largest eigenvalues up to ``variance_kept`` of the trace; rows rescaled so that
+  ``diag(M Mᵀ) = 1``;
 - ``g``: sets the RMS of ``v`` in the band ``band_hz`` (default 300-6000 Hz) to ``level_uV_rms``:
   ``g² · (2/N) Σ_{f_k ∈ band} |H_k|² = level²`` (Parseval on an N-point grid, N = 2^20).
 
@@ -57,7 +61,7 @@ import logging
 import numpy as np
 import scipy.fft as sfft
 
-from ._noise_kernels import add_noise_kernel, channel_keys
+from ._noise_kernels import add_noise_kernel, channel_keys, sparse_mix_kernel
 from ._validation import check_array, check_chunk, check_int, check_range
 
 logger = logging.getLogger(__name__)
@@ -104,8 +108,11 @@ def correlation_mixing_matrix(contact_positions_um, length_constant_um: float,
     d = np.linalg.norm(pos[:, None, :] - pos[None, :, :], axis=2)
     w, v = np.linalg.eigh(np.exp(-d / lam))
     w, v = np.clip(w[::-1], 0.0, None), v[:, ::-1]
-    k = min(int(np.searchsorted(np.cumsum(w), keep * w.sum() * (1 - 1e-12))) + 1, n)
-    m = v[:, :k] * np.sqrt(w[:k])
+    if keep == 1.0:  # the symmetric square root: exact and local (see the module docstring)
+        m = (v * np.sqrt(w)) @ v.T
+    else:
+        k = min(int(np.searchsorted(np.cumsum(w), keep * w.sum() * (1 - 1e-12))) + 1, n)
+        m = v[:, :k] * np.sqrt(w[:k])
     return m / np.linalg.norm(m, axis=1, keepdims=True)
 
 
@@ -157,6 +164,7 @@ class BackgroundNoise:
         self._mix_t = np.ascontiguousarray(self.mixing.T.astype(np.float32))
         self._identity = self.n_latent == self.n_contacts and np.array_equal(
             self.mixing, np.eye(self.n_contacts))
+        self._sparse = _sparse_rows(self.mixing)
         logger.debug("background: %d contacts, %d latent, %d taps", self.n_contacts,
                      self.n_latent, self.num_taps)
 
@@ -171,7 +179,14 @@ class BackgroundNoise:
         del w
         spec *= self._fir_f[:, None]
         y = sfft.irfft(spec, self._nfft, axis=0, workers=-1)[L - 1:L - 1 + B]
-        y = np.ascontiguousarray(y) if self._identity else y @ self._mix_t
+        if self._identity:
+            y = np.ascontiguousarray(y)
+        elif self._sparse is not None:
+            out = np.empty((B, self.n_contacts), np.float32)
+            sparse_mix_kernel(np.ascontiguousarray(y, np.float32), *self._sparse, out)
+            y = out
+        else:
+            y = y @ self._mix_t
         self._last = (b, y)
         return y
 
@@ -189,6 +204,20 @@ class BackgroundNoise:
         for b in range(start // B, (start + n - 1) // B + 1):
             a, e = max(b * B, start), min((b + 1) * B, start + n)
             chunk_uV[a - start:e - start] += self.block(b)[a - b * B:e - b * B]
+
+
+def _sparse_rows(m: np.ndarray, rel_tol: float = 1e-6, max_fill: float = 0.25):
+    """CSR arrays (indptr, indices, float32 data) of ``m`` without entries below ``rel_tol`` of
+    their row's largest, rows rescaled to unit norm; None when more than ``max_fill`` is left
+    (dense BLAS is faster then)."""
+    keep = np.abs(m) >= rel_tol * np.abs(m).max(axis=1, keepdims=True)
+    if keep.mean() > max_fill:
+        return None
+    m = np.where(keep, m, 0.0)
+    m /= np.linalg.norm(m, axis=1, keepdims=True)
+    rows, cols = np.nonzero(keep)
+    indptr = np.concatenate([[0], np.cumsum(np.bincount(rows, minlength=m.shape[0]))]).astype(np.int64)
+    return indptr, cols.astype(np.int64), m[rows, cols].astype(np.float32)
 
 
 def add_background_noise(chunk_uV: np.ndarray, chunk_start_sample: int, contact_positions_um,

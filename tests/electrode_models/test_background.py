@@ -141,3 +141,21 @@ def test_errors():
         bg.add(np.zeros((10, 4), np.float32), -1)
     with pytest.raises(ValueError, match=r"chunk_uV must be a C-contiguous float32"):
         bg.add(np.zeros((10, 4)), 0)
+
+
+def test_sparse_mixing_of_a_wide_array_matches_the_dense_correlation():
+    # 16 x 16 contacts at 400 um, lambda = 100 um: the symmetric square root of exp(-d/lambda)
+    # is local, so the generator applies it as a sparse matrix; same signal as the dense product
+    grid = np.stack(np.meshgrid(np.arange(16) * 400.0, np.arange(16) * 400.0, [0.0]), -1).reshape(-1, 3)
+    sparse = BackgroundNoise(grid, FS, 5.0, 11, length_constant_um=100.0)
+    assert sparse._sparse is not None and sparse._sparse[1].size < 0.25 * 256 ** 2
+    dense = BackgroundNoise(grid, FS, 5.0, 11, length_constant_um=100.0)
+    dense._sparse = None
+    a, b = np.zeros((4000, 256), np.float32), np.zeros((4000, 256), np.float32)
+    sparse.add(a, 123)
+    dense.add(b, 123)
+    assert np.abs(a - b).max() < 1e-4 * b.std()
+    m = correlation_mixing_matrix(grid, 100.0)
+    d = np.linalg.norm(grid[:, None] - grid[None], axis=2)
+    np.testing.assert_allclose(m @ m.T, np.exp(-d / 100.0), atol=1e-9)
+    assert np.abs(m[0, d[0] > 1500.0]).max() < 1e-6 * np.abs(m[0]).max()  # local
