@@ -26,6 +26,7 @@ from scipy.spatial import cKDTree
 
 from neurosim import __version__
 from neurosim.populations import Activity, simulate_population
+from neurosim.populations.activity import PER_CELL_BEHAVIOUR_KEYS
 from neurosim.populations._brian import cache_root
 
 __all__ = ["activity_key", "get_activity", "save_activity", "load_activity", "subset_activity",
@@ -138,8 +139,9 @@ def subset_activity(activity: Activity, contact_positions_um: np.ndarray, reach_
                     min_distance_um: float = 0.0) -> Activity:
     """The cells of ``activity`` within reach of these contacts, with their spikes (ids remapped).
 
-    Per-cell arrays (first axis of length ``num_cells``) are indexed; spikes are filtered and
-    renumbered; population-level fields (dicts, scalars) are kept as they are.
+    Per-cell arrays (first axis of length ``num_cells``) are indexed, and so are the per-cell
+    entries of ``behaviour`` (:data:`~neurosim.populations.activity.PER_CELL_BEHAVIOUR_KEYS`);
+    spikes are filtered and renumbered; population-level fields (time series, scalars) are kept.
     """
     dist, _ = cKDTree(np.asarray(contact_positions_um, float)).query(activity.positions_um, k=1)
     keep = (dist <= reach_radius_um) & (dist >= min_distance_um)
@@ -154,4 +156,7 @@ def subset_activity(activity: Activity, contact_positions_um: np.ndarray, reach_
             continue
         if isinstance(value, np.ndarray) and value.ndim >= 1 and value.shape[0] == activity.num_cells:
             changes[field.name] = value[keep]
+    if activity.behaviour:  # per-cell tuning rides in the behaviour dict; time series do not change
+        changes["behaviour"] = {k: (np.asarray(v)[keep] if k in PER_CELL_BEHAVIOUR_KEYS else v)
+                                for k, v in activity.behaviour.items()}
     return dataclasses.replace(activity, **changes)

@@ -6,11 +6,14 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-__all__ = ["Activity", "CELL_TYPE_NAMES", "PYRAMIDAL", "INTERNEURON"]
+__all__ = ["Activity", "CELL_TYPE_NAMES", "PER_CELL_BEHAVIOUR_KEYS", "PYRAMIDAL", "INTERNEURON"]
 
 #: Integer codes of the cell types, as stored in ``Activity.cell_types`` and the HDF5 file.
 PYRAMIDAL, INTERNEURON = 0, 1
 CELL_TYPE_NAMES = ("pyramidal", "interneuron")
+
+#: Entries of ``Activity.behaviour`` indexed by cell (first axis ``num_cells``), not by time or trial.
+PER_CELL_BEHAVIOUR_KEYS = ("preferred_direction_rad",)
 
 
 @dataclass(frozen=True)

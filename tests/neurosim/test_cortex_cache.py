@@ -64,3 +64,24 @@ def test_subset_keeps_cells_in_reach_and_their_spikes(pop):
         assert np.array_equal(sub.spike_times_s[sub.spike_units == new],
                               a.spike_times_s[a.spike_units == old])
     assert sub.num_spikes == np.isin(a.spike_units, old_ids).sum()
+
+
+def test_subset_reindexes_per_cell_tuning_but_not_time_series():
+    """The motor model's preferred directions are per cell: a variant's subset must keep each
+    kept cell's own direction; behaviour time series (here as long as the cell count) stay whole."""
+    from neurosim.populations import Activity
+
+    rng = np.random.default_rng(3)
+    n = 40
+    pos = np.column_stack([rng.uniform(-100, 350, n), np.zeros(n), np.full(n, -800.0)])
+    pd = rng.uniform(0, 2 * np.pi, n)
+    time_s = np.arange(n) * 0.01  # same length as the cells on purpose
+    act = Activity(spike_times_s=np.sort(rng.uniform(0, 1, 200)), spike_units=rng.integers(0, n, 200),
+                   positions_um=pos, cell_types=np.zeros(n, np.int8), orientations=np.tile([0, 0, 1.0], (n, 1)),
+                   duration_s=1.0, behaviour={"time_s": time_s, "preferred_direction_rad": pd})
+    sub = subset_activity(act, CONTACTS[:1], 50.0)
+    keep = np.linalg.norm(pos - CONTACTS[0], axis=1) <= 50.0
+    assert 0 < keep.sum() < n
+    assert np.array_equal(sub.behaviour["preferred_direction_rad"], pd[keep])
+    assert np.array_equal(sub.behaviour["time_s"], time_s)
+    assert act.behaviour["preferred_direction_rad"].shape == (n,)  # the original is untouched
