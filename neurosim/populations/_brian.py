@@ -24,6 +24,7 @@ import json
 import logging
 import os
 import platform
+import threading
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -36,19 +37,34 @@ logger = logging.getLogger(__name__)
 #: ``device = "auto"`` compiles a standalone program from this many simulated cells on.
 AUTO_STANDALONE_MIN_CELLS = 20_000
 DEVICES = ("auto", "runtime", "cpp_standalone")
+_IMPORT_LOCK = threading.Lock()
 
 
 def import_brian2():
-    """Import Brian2 without letting it replace ``sys.excepthook``.
+    """Import Brian2 without letting it replace ``sys.excepthook``, from any thread.
 
     Brian2 installs a hook that reports *every* uncaught exception of the process as a Brian2
-    bug; neurosim's own errors must reach the user as they are.
+    bug; neurosim's own errors must reach the user as they are. It also installs a SIGINT
+    handler at import, which Python allows only in the main thread: a Dask worker runs its tasks
+    in another thread, so there the handler is skipped (Ctrl+C belongs to the scheduler's
+    process anyway).
     """
+    import signal
     import sys
 
+    if "brian2" in sys.modules:
+        return sys.modules["brian2"]
     hook = sys.excepthook
-    import brian2
-
+    if threading.current_thread() is threading.main_thread():
+        import brian2
+    else:
+        with _IMPORT_LOCK:
+            set_handler = signal.signal
+            signal.signal = lambda signum, handler: signal.getsignal(signum)
+            try:
+                import brian2
+            finally:
+                signal.signal = set_handler
     sys.excepthook = hook
     return brian2
 
