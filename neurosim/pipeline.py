@@ -24,6 +24,7 @@ from neurosim.metrics import DetectionScorer, DetectionScores
 from neurosim.chip_stage import ChipChain
 from neurosim.cortex import get_activity
 from neurosim.decoding import bin_events, evaluate_decoders
+from neurosim.memory import limit_heap_fragmentation
 from neurosim.electrodes import (build_probe, get_templates, setup_background, setup_dipole_lfp,
                                  setup_drift, setup_electrodes)
 from neurosim.populations import CELL_TYPE_NAMES, Activity
@@ -157,6 +158,7 @@ def run(design: Design | str | Path | dict | None = None, out_path: str | Path |
         the cells in reach of this design's contacts).
     """
     design = load_design(design)
+    limit_heap_fragmentation()  # chunk-sized buffers to mmap: a flat memory floor (neurosim.memory)
     seed = resolve_seed(design)
     rec, chip = design.recording, design.chip
     fs = rec.fs_hz
