@@ -29,7 +29,10 @@ PROBE = textwrap.dedent("""
 
 
 def _probe(mode, **extra_env):
-    env = {k: v for k, v in os.environ.items() if k != "MALLOC_MMAP_THRESHOLD_"} | extra_env
+    # glibc's defaults: no MALLOC_* settings (a Dask LocalCluster exports MALLOC_TRIM_THRESHOLD_
+    # into its parent's environment, which alone disables the dynamic threshold) and no tunables
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith("MALLOC_") and k != "GLIBC_TUNABLES"} | extra_env
     root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     out = subprocess.run([sys.executable, "-c", PROBE, mode], capture_output=True, text=True, check=True,
                          env=env, cwd=root)
