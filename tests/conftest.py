@@ -1,5 +1,6 @@
 """Shared fixtures: tiny designs that run in a few seconds."""
 
+import hashlib
 import os
 
 import pytest
@@ -19,3 +20,24 @@ def tiny_design():
         "chip": {"detector": {"calibration_s": 0.1}},
         "recording": {"duration_s": 0.6, "chunk_s": 0.25},
     })
+
+
+#: Datasets that the same design and seed must reproduce bit for bit (traces, events, ground truth).
+DETERMINISTIC_DATASETS = ("recording/traces_uV", "recording/traces_adc", "chip/events/sample_index",
+                          "chip/events/channel", "ground_truth/spike_samples")
+
+
+def _h5_digest(path, names=DETERMINISTIC_DATASETS) -> str:
+    import h5py
+
+    h = hashlib.sha256()
+    with h5py.File(path, "r") as f:
+        for name in names:
+            h.update(f[name][()].tobytes())
+    return h.hexdigest()
+
+
+@pytest.fixture(scope="session")
+def h5_digest():
+    """``h5_digest(path, names=DETERMINISTIC_DATASETS)``: SHA-256 over these datasets of a file."""
+    return _h5_digest

@@ -1,10 +1,7 @@
 """Dataset generation: per-session seeds and draws, index, resume after interruption."""
 
 import csv
-import hashlib
 import json
-
-import h5py
 
 import pytest
 
@@ -52,22 +49,14 @@ _HASHED = ("recording/traces_uV", "recording/traces_adc", "ground_truth/spike_sa
            "ground_truth/spike_units", "chip/events/sample_index", "chip/events/channel")
 
 
-def _digest(path):
-    h = hashlib.sha256()
-    with h5py.File(path, "r") as f:
-        for name in _HASHED:
-            h.update(f[name][()].tobytes())
-    return h.hexdigest()
-
-
 @pytest.mark.slow
-def test_one_or_two_dask_workers_give_identical_traces(tiny_design, tmp_path):
+def test_one_or_two_dask_workers_give_identical_traces(tiny_design, tmp_path, h5_digest):
     """Sessions are pure functions of their design: the same dataset from one process and from a
     LocalCluster of 2 workers has bit-identical traces, ground truth and events (hash)."""
     vary = {"chip.front_end.noise_uV_rms": [2.0, 6.0]}
     one = generate_dataset(tiny_design, 2, tmp_path / "one", vary=vary, progress=False)
     two = generate_dataset(tiny_design, 2, tmp_path / "two", vary=vary, workers=2, progress=False)
-    digests = [(_digest(tmp_path / "one" / a["file"]), _digest(tmp_path / "two" / b["file"]))
+    digests = [tuple(h5_digest(tmp_path / run / s["file"], _HASHED) for run, s in (("one", a), ("two", b)))
                for a, b in zip(one.sessions, two.sessions)]
     assert all(a == b for a, b in digests)
     assert digests[0][0] != digests[1][0]  # the two sessions differ (seed and noise)

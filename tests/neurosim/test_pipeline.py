@@ -1,23 +1,11 @@
 """End to end on a tiny design: file schema, determinism, chunk independence, atomic writes."""
 
-import hashlib
-
-import h5py
 import numpy as np
 import pytest
 
 import neurosim.pipeline as pipeline
 from neurosim.io import read_result, validate_file
 from neurosim.io.schema import markdown
-
-
-def _digest(path):
-    h = hashlib.sha256()
-    with h5py.File(path, "r") as f:
-        for name in ("recording/traces_uV", "recording/traces_adc", "chip/events/sample_index",
-                     "chip/events/channel", "ground_truth/spike_samples"):
-            h.update(f[name][()].tobytes())
-    return h.hexdigest()
 
 
 @pytest.fixture(scope="module")
@@ -72,17 +60,17 @@ def test_spikes_visible_on_traces(tiny_run):
     assert sta < -3 * r["chip/noise_uV_rms"][best[u]]
 
 
-def test_same_seed_same_output_and_chunk_independence(tiny_design, tiny_run, tmp_path):
+def test_same_seed_same_output_and_chunk_independence(tiny_design, tiny_run, tmp_path, h5_digest):
     _, path = tiny_run
     again = tmp_path / "again.h5"
     pipeline.run(tiny_design, again, progress=False)
-    assert _digest(again) == _digest(path)
+    assert h5_digest(again) == h5_digest(path)
     rechunked = tmp_path / "rechunked.h5"
     pipeline.run(tiny_design.replace(**{"recording.chunk_s": 0.07}), rechunked, progress=False)
-    assert _digest(rechunked) == _digest(path)
+    assert h5_digest(rechunked) == h5_digest(path)
     other = tmp_path / "other.h5"
     pipeline.run(tiny_design.replace(seed=8), other, progress=False)
-    assert _digest(other) != _digest(path)
+    assert h5_digest(other) != h5_digest(path)
 
 
 def test_interrupted_run_leaves_no_file(tiny_design, tmp_path, monkeypatch):
@@ -118,7 +106,7 @@ def test_scores_consistent(tiny_run):
 
 
 @pytest.mark.slow
-def test_all_options_together_are_chunk_independent(tiny_design, tmp_path):
+def test_all_options_together_are_chunk_independent(tiny_design, tmp_path, h5_digest):
     """Drift, background, chronic change, 1/f amplifier noise, multiplexed ADC, NEO, compression,
     link, LFP band and stimulation: the file validates and does not depend on the chunk size."""
     design = tiny_design.replace(**{
@@ -135,7 +123,7 @@ def test_all_options_together_are_chunk_independent(tiny_design, tmp_path):
     ra = pipeline.run(design, a, progress=False)
     pipeline.run(design.replace(**{"recording.chunk_s": 0.07}), b, progress=False)
     assert validate_file(a) == []
-    assert _digest(a) == _digest(b)
+    assert h5_digest(a) == h5_digest(b)
     r = read_result(a)
     assert r["lfp"]["lfp_uV"].shape == (int(0.6 * 30000 / 12), 16)
     assert ra.metrics["compression_ratio"] > 1.0
