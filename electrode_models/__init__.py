@@ -10,8 +10,10 @@ A numerical library (arrays and floats in, arrays out; no I/O, no orchestration)
 - :mod:`~electrode_models.headmodel`: the four-sphere head model (brain, CSF, skull, scalp) for
   current dipoles seen by subdural, epidural, endovascular and scalp electrodes.
 - :mod:`~electrode_models.chronic`: encapsulation, dead channels, neuron loss vs days since implant.
-- :mod:`~electrode_models.morphology`: reduced multi-compartment cells and their transmembrane
+- :mod:`~electrode_models.morphology`: multi-compartment cells and their transmembrane
   currents during a spike.
+- :mod:`~electrode_models.cells`: the cell library (seven cortical classes, morphological and
+  spike-shape variants, class mix by layer, SWC reconstructions via :mod:`~electrode_models.swc`).
 - :mod:`~electrode_models.conductor`: point/line sources and finite disc electrodes in an
   infinite homogeneous volume conductor (gain matrices, µV per nA).
 - :mod:`~electrode_models.templates`: sparse spike templates of many cells on a probe.
@@ -35,8 +37,10 @@ from .drift import (DRIFT_KINDS, DriftingTemplates, DriftMotion, compute_driftin
 from .materials import (amplifier_divider_gain, electrode_impedance, impedance_spectrum,
                         interface_thermal_noise_uV_rms, list_materials, spreading_resistance_ohm,
                         thermal_noise_psd_V2_per_hz)
-from .morphology import (CELL_TYPES, Morphology, get_morphology, interneuron_morphology,
-                         pyramidal_morphology, transmembrane_currents)
+from .cells import (CELL_CLASSES, CLASS_ALIASES, EXCITATORY_CLASSES, NUM_VARIANTS,
+                    assign_cell_classes, cell_variant, draw_spin_rad, draw_variants, get_morphology,
+                    is_excitatory_class, load_swc)
+from .morphology import Morphology, action_potential_mV, transmembrane_currents
 from .noise import add_gaussian_noise, thermal_noise_uV_rms
 from .pickup import inject_spikes
 from .probes import (ANATOMICAL_CLASSES, anatomical_class, contact_normals, layout_anatomical_class,
@@ -56,9 +60,12 @@ __all__ = [
     "chronic_state", "impedance_factor", "impedance_spectrum", "interface_thermal_noise_uV_rms",
     "kill_zone_radius_um", "layout_anatomical_class", "signal_attenuation",
     "thermal_noise_psd_V2_per_hz",
-    "CELL_TYPES", "Morphology", "SparseTemplates", "add_gaussian_noise", "compute_templates",
+    "CELL_CLASSES", "CLASS_ALIASES", "EXCITATORY_CLASSES", "NUM_VARIANTS", "assign_cell_classes",
+    "cell_variant", "draw_spin_rad", "draw_variants", "is_excitatory_class", "load_swc",
+    "action_potential_mV",
+    "Morphology", "SparseTemplates", "add_gaussian_noise", "compute_templates",
     "contact_normals", "electrode_impedance", "gain_matrix", "get_morphology", "inject_spikes",
-    "interneuron_morphology", "list_layouts", "list_materials", "make_probe",
-    "point_source_potential_uV", "probe_from_json", "probe_to_json", "pyramidal_morphology",
+    "list_layouts", "list_materials", "make_probe",
+    "point_source_potential_uV", "probe_from_json", "probe_to_json",
     "spreading_resistance_ohm", "thermal_noise_uV_rms", "transmembrane_currents",
 ]

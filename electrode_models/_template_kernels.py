@@ -2,27 +2,36 @@
 
 from __future__ import annotations
 
-
 import numpy as np
 from numba import njit, prange
 
 from ._conductor_kernels import disc_points, gain_entry
 
+#: ``shift_in`` value meaning "align this unit on its own extremum".
+SHIFT_AUTO = np.iinfo(np.int64).min
+
 
 @njit(cache=True, parallel=True)
 def sparse_templates_kernel(type_idx, rot, pos, seg_off, seg_start, seg_end, seg_rmin, currents,
-                            ch_pos, ax1, ax2, radius, n_disc, far_factor, scale, cutoff_um,
-                            min_amp, max_ch, out_wave, out_chan, out_peak, out_best):
+                            ch_pos, ch_gain, ax1, ax2, radius, n_disc, far_factor, scale,
+                            cutoff_um, min_amp, max_ch, nbefore, pad_before, taper, shift_in,
+                            out_wave, out_chan, out_peak, out_best, out_shift):
     """Fill ``out_*`` for every cell; prange over cells.
 
     seg_off (n_types+1,) splits the packed per-type segment arrays (cell frame) and currents
-    (total_seg, n_t). rot (n_cells, 3, 3) maps cell frame -> tissue frame, pos (n_cells, 3).
+    (total_seg, n_pad), whose column ``pad_before + nbefore`` is the reference time (the somatic
+    AP peak). rot (n_cells, 3, 3) maps cell frame -> tissue frame, pos (n_cells, 3); channel c's
+    waveform is multiplied by ``ch_gain[c]``.
+    Each unit's window of ``n_t = taper.size`` samples starts ``nbefore`` samples before the
+    reference plus its shift: ``shift_in[i]`` or, where it is ``SHIFT_AUTO``, the offset that puts
+    the largest-|value| sample of its strongest channel at ``nbefore``. Samples outside the
+    computed span are 0; the window is multiplied by ``taper``.
     """
     n_cells = type_idx.shape[0]
     n_ch = ch_pos.shape[0]
-    n_t = currents.shape[1]
+    n_pad = currents.shape[1]
+    n_t = taper.shape[0]
     n_types = seg_off.shape[0] - 1
-    # disc points of every channel, computed once
     offs_all = np.zeros((n_ch, n_disc, 3))
     n_pts = 1 if radius == 0.0 else n_disc
     for c in range(n_ch):
@@ -31,8 +40,7 @@ def sparse_templates_kernel(type_idx, rot, pos, seg_off, seg_start, seg_end, seg
     for i in prange(n_cells):
         t = type_idx[i]
         a = seg_off[t]
-        b = seg_off[t + 1]
-        ns = b - a
+        ns = seg_off[t + 1] - a
         s0 = np.empty((ns, 3))
         s1 = np.empty((ns, 3))
         for j in range(ns):
@@ -53,25 +61,49 @@ def sparse_templates_kernel(type_idx, rot, pos, seg_off, seg_start, seg_end, seg
             if dx * dx + dy * dy + dz * dz <= cutoff_um * cutoff_um:
                 near[n_near] = c
                 n_near += 1
-        waves = np.zeros((n_near, n_t))
-        absmax = np.zeros(n_near)
+        waves = np.zeros((n_near, n_pad))
         g = np.empty(ns)
+        best_k = -1
+        best_val = -1.0
+        best_s = 0
         for k in range(n_near):
             c = near[k]
             offs = offs_all[c, :n_pts]
+            sc = scale * ch_gain[c]
             for j in range(ns):
-                g[j] = scale * gain_entry(ch_pos[c, 0], ch_pos[c, 1], ch_pos[c, 2], offs, s0, s1,
+                g[j] = sc * gain_entry(ch_pos[c, 0], ch_pos[c, 1], ch_pos[c, 2], offs, s0, s1,
                                           j, seg_rmin[a + j], radius, far_factor)
-            best = 0.0
+            for j in range(ns):
+                gj = g[j]
+                for s in range(n_pad):
+                    waves[k, s] += gj * currents[a + j, s]
+            for s in range(n_pad):
+                v = abs(waves[k, s])
+                if v > best_val:
+                    best_val = v
+                    best_k = k
+                    best_s = s
+        if shift_in[i] != SHIFT_AUTO:
+            shift = shift_in[i]
+        elif best_k >= 0:
+            shift = best_s - pad_before - nbefore
+        else:
+            shift = 0
+        out_shift[i] = shift
+        first = pad_before + shift  # column of waves at window sample 0
+        cut = np.zeros((n_near, n_t))
+        absmax = np.zeros(n_near)
+        for k in range(n_near):
+            m = 0.0
             for s in range(n_t):
-                acc = 0.0
-                for j in range(ns):
-                    acc += g[j] * currents[a + j, s]
-                waves[k, s] = acc
-                if abs(acc) > best:
-                    best = abs(acc)
-            absmax[k] = best
-        order = np.argsort(-absmax)
+                q = first + s
+                if 0 <= q < n_pad:
+                    v = waves[k, q] * taper[s]
+                    cut[k, s] = v
+                    if abs(v) > m:
+                        m = abs(v)
+            absmax[k] = m
+        order = np.argsort(-absmax, kind="mergesort")
         n_keep = 0
         for q in range(min(max_ch, n_near)):
             k = order[q]
@@ -79,15 +111,15 @@ def sparse_templates_kernel(type_idx, rot, pos, seg_off, seg_start, seg_end, seg
                 break
             out_chan[i, q] = near[k]
             for s in range(n_t):
-                out_wave[i, s, q] = waves[k, s]
+                out_wave[i, s, q] = cut[k, s]
             n_keep += 1
         if n_keep > 0:
             k = order[0]
             out_best[i] = near[k]
             pk = 0.0
             for s in range(n_t):
-                if abs(waves[k, s]) > abs(pk):
-                    pk = waves[k, s]
+                if abs(cut[k, s]) > abs(pk):
+                    pk = cut[k, s]
             out_peak[i] = pk
         else:
             out_best[i] = -1

@@ -29,6 +29,8 @@ Assumptions
   O(step² · ∂²W/∂d²); a 2-5 µm step is small against the ~20-50 µm scale of the field).
 - Each unit keeps one sparse channel set: the union over grid positions of the channels of its
   ``max_channels`` strongest at each position (zeros where a channel was not among them).
+- Every displacement uses the unit's alignment at zero displacement
+  (``SparseTemplates.shift_samples``), so the spike time means the same instant everywhere.
 
 References
 ----------
@@ -152,7 +154,7 @@ class DriftingTemplates:
         set per unit for all positions.
     displacements_um : np.ndarray, float64, shape (n_positions,), strictly ascending (µm).
     direction : np.ndarray, shape (3,), unit vector of the motion.
-    nbefore : int, samples before the trough.
+    nbefore : int, samples before the spike time (the undisplaced template's extremum).
     fs_hz : float, sampling rate (Hz).
     """
 
@@ -176,7 +178,7 @@ class DriftingTemplates:
         return self.n_samples - self.nbefore
 
 
-def compute_drifting_templates(displacements_um, direction, cell_types, positions_um, orientations,
+def compute_drifting_templates(displacements_um, direction, cell_classes, positions_um, orientations,
                                probe_positions_um, probe_normals, site_radius_um: float,
                                fs_hz: float, **template_kwargs) -> DriftingTemplates:
     """Templates for every probe displacement of the grid (cells shifted by ``-d * direction``).
@@ -186,7 +188,7 @@ def compute_drifting_templates(displacements_um, direction, cell_types, position
     displacements_um : array, shape (n_positions,), strictly ascending grid (µm), e.g.
         ``np.arange(-A, A + step, step)`` with a 2-5 µm step, covering the motion's range.
     direction : array, shape (3,), motion direction (non-zero; normalised), e.g. the probe axis.
-    cell_types, positions_um, orientations, probe_positions_um, probe_normals, site_radius_um,
+    cell_classes, positions_um, orientations, probe_positions_um, probe_normals, site_radius_um,
     fs_hz, **template_kwargs : as :func:`electrode_models.templates.compute_templates`.
 
     Returns
@@ -202,8 +204,13 @@ def compute_drifting_templates(displacements_um, direction, cell_types, position
         raise ValueError(f"direction must be a non-zero vector, got {direction!r}")
     u = u / np.linalg.norm(u)
     pos = check_array("positions_um", positions_um, shape=(None, 3), dtype=float)
-    per = [compute_templates(cell_types, pos - d * u, orientations, probe_positions_um,
-                             probe_normals, site_radius_um, fs_hz, **template_kwargs) for d in grid]
+    template_kwargs.pop("shift_samples", None)
+    # every displacement uses the undisplaced unit's alignment, so spike times stay consistent
+    base = compute_templates(cell_classes, pos, orientations, probe_positions_um, probe_normals,
+                             site_radius_um, fs_hz, **template_kwargs)
+    per = [base if d == 0.0 else compute_templates(
+        cell_classes, pos - d * u, orientations, probe_positions_um, probe_normals, site_radius_um,
+        fs_hz, shift_samples=base.shift_samples, **template_kwargs) for d in grid]
     n_units, n_t = per[0].n_units, per[0].n_samples
     sets = [np.unique(np.concatenate([t.channel_index[i][t.channel_index[i] >= 0] for t in per]))
             for i in range(n_units)]

@@ -1,18 +1,37 @@
 """Spike templates (cell x channel waveforms) from morphology, currents and the volume conductor.
 
 For each cell, ``template[c, t] = sum_j M[c, j] I_j(t)`` where ``I_j`` are the transmembrane
-currents of its cell type (:func:`electrode_models.morphology.transmembrane_currents`, computed
-once per type and sampling rate) and ``M`` is the line-source gain of the rotated, translated
-segments seen by disc electrode ``c`` (:func:`electrode_models.conductor.gain_matrix`).
+currents of its (class, variant) (:func:`electrode_models.morphology.transmembrane_currents`
+with the morphology and AP of :func:`electrode_models.cells.cell_variant`, computed once per
+(class, variant, sampling rate, window) and cached) and ``M`` is the line-source gain of the
+rotated, translated segments seen by disc electrode ``c``
+(:func:`electrode_models.conductor.gain_matrix`).
+
+Window, alignment and taper
+---------------------------
+Every unit's waveform is ``ms_before + ms_after`` long. The spike time is the template's
+extremum: the largest-|value| sample of the unit's strongest channel sits exactly at
+``nbefore`` (all its channels shifted together). ``SparseTemplates.shift_samples`` records, per
+unit, where that sample lies relative to the peak of the somatic action potential (samples;
+negative: before it), so ``spike_sample - shift_samples`` is the AP peak. The defaults (1.5 ms
+before, 9 ms after) let every template of a cell within 150 µm of its best contact decay below
+1 % of its extremum before a cosine taper of ``TAPER_MS`` (0.2 ms) at each end brings the first
+and last samples to exactly 0 (no step in a trace where a spike ends). Near the soma the
+template is below 1 % within ~4.5 ms of the trough; farther away the slowest mode of the
+dendritic cable (time constant ~3-5 ms: the dendrites discharging after the spike) sets the
+length (measured: 6 ms suffices within 90 µm, 9 ms within 150 µm).
 
 Assumptions
 -----------
 - Infinite homogeneous conductor (see :mod:`electrode_models.conductor`).
 - Channels farther than ``cutoff_um`` (default 300 µm) from the soma are set to zero
   (pyramidal amplitude there is < 1 µV).
-- The spike time is the trough of the somatic transmembrane current (peak inward current),
-  which is the trough of the template on the channels nearest to the soma.
-- A cell type given as an integer indexes ``CELL_TYPES`` (0 pyramidal, 1 interneuron).
+- Rotation: the cell's +z axis goes to its ``orientation``, after a spin of ``spin_rad`` about
+  its own axis.
+- ``channel_gain`` (e.g. the electrode-amplifier divider) is applied before channels are ranked
+  and the unit aligned, so the spike-time convention holds for the scaled templates.
+- ``library`` entries (reconstructions) have their currents computed on every call (tens of
+  ms each); built-in variants are cached per (class, variant, fs, window).
 
 References
 ----------
@@ -28,12 +47,20 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._template_kernels import sparse_templates_kernel
+from ._template_kernels import SHIFT_AUTO, sparse_templates_kernel
 from ._validation import check_array, check_int, check_range
+from .cells import CELL_CLASSES, CLASS_ALIASES, MAX_VARIANT, cell_variant
 from .conductor import _electrode_axes, _scale
-from .morphology import CELL_TYPES, get_morphology, transmembrane_currents
+from .morphology import Morphology, check_ap_params, transmembrane_currents
 
 logger = logging.getLogger(__name__)
+
+#: Cosine taper at each end of a template (ms).
+TAPER_MS = 0.2
+#: Extra span computed before / after the window so that a unit can be shifted onto its
+#: extremum without losing samples (ms).
+PAD_BEFORE_MS = 0.5
+PAD_AFTER_MS = 0.8
 
 
 @dataclass
@@ -45,11 +72,13 @@ class SparseTemplates:
     waveforms_uV : np.ndarray, float32, shape (n_units, n_samples, max_channels), µV.
     channel_index : np.ndarray, int32, shape (n_units, max_channels); channel of each column,
         sorted by descending peak |amplitude|, -1 padding (channels below ``min_amplitude_uV``).
-    nbefore : int, samples before the spike time (the trough) in each waveform.
+    nbefore : int, samples before the spike time (the extremum) in each waveform.
     fs_hz : float, sampling rate (Hz).
     peak_amplitude_uV : np.ndarray, float32, shape (n_units,), signed largest-|.| value on the
         best channel (0 if none).
     best_channel : np.ndarray, int32, shape (n_units,), -1 if no channel passed.
+    shift_samples : np.ndarray, int32, shape (n_units,), optional; sample of the spike time
+        (``nbefore``) relative to the peak of the somatic action potential (negative: before).
     """
 
     waveforms_uV: np.ndarray
@@ -58,6 +87,7 @@ class SparseTemplates:
     fs_hz: float
     peak_amplitude_uV: np.ndarray
     best_channel: np.ndarray
+    shift_samples: np.ndarray | None = None
 
     @property
     def n_units(self) -> int:
@@ -81,18 +111,24 @@ class SparseTemplates:
         return out
 
 
-@functools.lru_cache(maxsize=32)
-def _type_currents(cell_type: str, fs_hz: float, nbefore: int, nafter: int) -> np.ndarray:
-    """Currents (n_seg, nbefore + nafter) nA cut around the somatic current trough (cached)."""
-    pre_ms = nbefore / fs_hz * 1e3
-    post_ms = nafter / fs_hz * 1e3
-    peak_ms = pre_ms + 2.0
-    cur, _ = transmembrane_currents(get_morphology(cell_type), fs_hz,
-                                    duration_ms=peak_ms + post_ms + 2.0, spike_peak_ms=peak_ms)
-    trough = int(np.argmin(cur[0]))
-    out = np.ascontiguousarray(cur[:, trough - nbefore: trough + nafter])
+def _currents(morph: Morphology, ap: dict, fs_hz: float, n_pre: int, n_post: int) -> np.ndarray:
+    """Currents (n_seg, n_pre + n_post) nA with the somatic AP peak at column ``n_pre``."""
+    pre_ms = n_pre / fs_hz * 1e3
+    lead = int(np.ceil(max(0.0, 8.0 * ap["sigma_rise_ms"] - pre_ms) * 1e-3 * fs_hz))
+    cur, _ = transmembrane_currents(morph, ap, fs_hz, duration_ms=(lead + n_pre + n_post) / fs_hz
+                                    * 1e3, spike_peak_ms=(lead + n_pre) / fs_hz * 1e3)
+    out = np.ascontiguousarray(cur[:, lead:lead + n_pre + n_post])
     out.setflags(write=False)
     return out
+
+
+@functools.lru_cache(maxsize=512)
+def variant_currents(class_code: int, variant: int, fs_hz: float, n_pre: int,
+                     n_post: int) -> np.ndarray:
+    """Currents (n_seg, n_pre + n_post) nA of a built-in (class, variant), AP peak at column
+    ``n_pre`` (cached, read-only)."""
+    morph, ap = cell_variant(class_code, variant)
+    return _currents(morph, ap, fs_hz, n_pre, n_post)
 
 
 def _rotations(orient: np.ndarray, spin_rad: np.ndarray) -> np.ndarray:
@@ -116,29 +152,92 @@ def _rotations(orient: np.ndarray, spin_rad: np.ndarray) -> np.ndarray:
     return R @ Rz
 
 
-def compute_templates(cell_types, positions_um, orientations, probe_positions_um, probe_normals,
-                      site_radius_um: float, fs_hz: float, sigma_S_per_m: float = 0.3,
-                      max_channels: int = 8, ms_before: float = 1.0, ms_after: float = 2.0,
+def class_codes(cell_classes, n_cells: int) -> np.ndarray:
+    """Class codes (int64, (n_cells,)) of names in ``CELL_CLASSES``, aliases or int codes."""
+    ct = np.asarray(cell_classes)
+    check_array("cell_classes", ct, shape=(n_cells,))
+    if ct.dtype.kind in "iu":
+        if n_cells and (ct.min() < 0 or ct.max() >= len(CELL_CLASSES)):
+            raise ValueError(f"cell_classes as integers must be in [0, {len(CELL_CLASSES) - 1}], "
+                             f"got values in [{ct.min()}, {ct.max()}]")
+        return ct.astype(np.int64)
+    names = list(CELL_CLASSES) + list(CLASS_ALIASES)
+    uniq, inv = np.unique(ct.astype(str), return_inverse=True)
+    bad = sorted(set(uniq.tolist()) - set(names))
+    if bad:
+        raise ValueError(f"cell_classes must be names in {list(CELL_CLASSES)} (or the aliases "
+                         f"{list(CLASS_ALIASES)}) or int codes, got {bad}")
+    codes = np.array([CELL_CLASSES.index(CLASS_ALIASES.get(u, u)) for u in uniq.tolist()],
+                     np.int64)
+    return codes[inv.reshape(-1)] if n_cells else np.zeros(0, np.int64)
+
+
+def _check_library(library) -> list[tuple[Morphology, dict]]:
+    out = []
+    for k, item in enumerate(library):
+        if not (isinstance(item, (tuple, list)) and len(item) == 2
+                and isinstance(item[0], Morphology)):
+            raise ValueError(f"library[{k}] must be a (Morphology, ap dict) pair, got {item!r:.80}")
+        if item[0].cell_type not in CELL_CLASSES:
+            raise ValueError(f"library[{k}] morphology cell_type must be one of "
+                             f"{list(CELL_CLASSES)}, got {item[0].cell_type!r}")
+        out.append((item[0], check_ap_params(item[1])))
+    return out
+
+
+def compute_templates(cell_classes, positions_um, orientations, probe_positions_um, probe_normals,
+                      site_radius_um: float, fs_hz: float, sigma_S_per_m: float = 0.3, *,
+                      variants=None, spin_rad=None, max_channels: int = 8,
+                      ms_before: float = 1.5, ms_after: float = 9.0,
                       min_amplitude_uV: float = 1.0, cutoff_um: float = 300.0,
-                      spin_rad=None, n_disc_points: int = 32) -> SparseTemplates:
+                      n_disc_points: int = 32, library=None,
+                      shift_samples=None, channel_gain=None) -> SparseTemplates:
     """Compute sparse templates of many cells on a probe.
 
     Parameters
     ----------
-    cell_types : array of str or int, shape (n_cells,); names in ``CELL_TYPES`` or indices.
-    positions_um : array, shape (n_cells, 3), soma centres in the tissue frame (µm).
-    orientations : array, shape (n_cells, 3), main (apical) axis of each cell (non-zero).
-    probe_positions_um : array, shape (n_ch, 3), contact centres (µm).
+    cell_classes : array of str or int, shape (n_cells,)
+        Names in ``CELL_CLASSES`` (or the aliases ``"pyramidal"`` -> L5_TTPC,
+        ``"interneuron"`` -> BC) or class codes (indices into ``CELL_CLASSES``).
+    positions_um : array, shape (n_cells, 3)
+        Soma centres in the tissue frame (µm).
+    orientations : array, shape (n_cells, 3)
+        Main (apical) axis of each cell (non-zero).
+    probe_positions_um : array, shape (n_ch, 3)
+        Contact centres (µm).
     probe_normals : array, shape (n_ch, 3) normals or (n_ch, 2, 3) contact plane axes.
-    site_radius_um : float, contact disc radius (µm), >= 0.
-    fs_hz : float, sampling rate (Hz), in [1e3, 1e6].
-    sigma_S_per_m : float, conductivity (S/m), > 0.
-    max_channels : int, channels kept per unit, >= 1 (capped at n_ch).
-    ms_before, ms_after : float, waveform extent around the spike time (ms), in (0, 20].
-    min_amplitude_uV : float, a channel is kept only if its peak |amplitude| >= this (µV).
-    cutoff_um : float, channels farther than this from the soma are not evaluated (µm).
-    spin_rad : array, shape (n_cells,), optional rotation of each cell about its axis (rad).
-    n_disc_points : int, points averaged on each contact disc near a segment.
+    site_radius_um : float
+        Contact disc radius (µm), >= 0.
+    fs_hz : float
+        Sampling rate (Hz), in [1e3, 1e6].
+    sigma_S_per_m : float
+        Conductivity (S/m), > 0.
+    variants : array of int, shape (n_cells,), optional
+        Morphological variant of each cell in [0, 32767] (default 0, the class prototype).
+    spin_rad : array, shape (n_cells,), optional
+        Rotation of each cell about its own axis (rad).
+    max_channels : int
+        Channels kept per unit, >= 1 (capped at n_ch).
+    ms_before, ms_after : float
+        Waveform extent around the spike time (ms), in (0, 20]; the defaults let every
+        template decay below 1 % of its extremum before the taper.
+    min_amplitude_uV : float
+        A channel is kept only if its peak |amplitude| >= this (µV).
+    cutoff_um : float
+        Channels farther than this from the soma are not evaluated (µm).
+    n_disc_points : int
+        Points averaged on each contact disc near a segment.
+    library : sequence of (Morphology, dict), optional
+        Reconstructed cells (e.g. :func:`electrode_models.cells.load_swc`) with their AP
+        parameters: a cell of class c uses the entries whose ``Morphology.cell_type`` is c,
+        entry ``variant mod (their count)``; classes without an entry use the built-in variants.
+    shift_samples : array of int, shape (n_cells,), optional
+        Impose each unit's alignment (``SparseTemplates.shift_samples`` of an earlier call) instead
+        of aligning it on its own extremum: used for drifting templates.
+    channel_gain : array, shape (n_ch,), optional
+        Factor (>= 0) on each channel's waveform, e.g. the electrode-amplifier divider: the
+        channel ranking, the alignment and the peak then refer to the scaled waveforms (scaling
+        afterwards can reorder channels and move the extremum off ``nbefore``). Default 1.
 
     Returns
     -------
@@ -146,18 +245,7 @@ def compute_templates(cell_types, positions_um, orientations, probe_positions_um
     """
     pos = check_array("positions_um", positions_um, shape=(None, 3), dtype=float)
     n_cells = pos.shape[0]
-    ct = np.asarray(cell_types)
-    check_array("cell_types", ct, shape=(n_cells,))
-    if ct.dtype.kind in "iu":
-        if n_cells and (ct.min() < 0 or ct.max() >= len(CELL_TYPES)):
-            raise ValueError(f"cell_types as integers must be in [0, {len(CELL_TYPES) - 1}], "
-                             f"got values in [{ct.min()}, {ct.max()}]")
-        type_idx = ct.astype(np.int64)
-    else:
-        bad = sorted(set(ct.tolist()) - set(CELL_TYPES))
-        if bad:
-            raise ValueError(f"cell_types must be one of {list(CELL_TYPES)}, got {bad}")
-        type_idx = np.array([CELL_TYPES.index(c) for c in ct.tolist()], dtype=np.int64)
+    codes = class_codes(cell_classes, n_cells)
     orient = check_array("orientations", orientations, shape=(n_cells, 3), dtype=float)
     if n_cells and np.any(np.linalg.norm(orient, axis=1) == 0.0):
         raise ValueError("orientations must be non-zero vectors, got a zero row")
@@ -175,27 +263,78 @@ def compute_templates(cell_types, positions_um, orientations, probe_positions_um
     n_disc = check_int("n_disc_points", n_disc_points, 1, 4096)
     spin = np.zeros(n_cells) if spin_rad is None else check_array(
         "spin_rad", spin_rad, shape=(n_cells,), dtype=float)
+    var = np.zeros(n_cells, np.int64) if variants is None else check_array(
+        "variants", variants, shape=(n_cells,))
+    if var.size and (var.dtype.kind not in "iu" or var.min() < 0 or var.max() > MAX_VARIANT):
+        raise ValueError(f"variants must be integers in [0, {MAX_VARIANT}], got "
+                         f"{var.dtype} values in [{var.min()}, {var.max()}]")
+    var = var.astype(np.int64)
+    shift = np.full(n_cells, SHIFT_AUTO, np.int64)
+    if shift_samples is not None:
+        shift = check_array("shift_samples", shift_samples, shape=(n_cells,))
+        if shift.size and (shift.dtype.kind not in "iu" or np.abs(shift).max() > 1_000_000):
+            raise ValueError("shift_samples must be integers in [-1e6, 1e6] (samples)")
+        shift = shift.astype(np.int64)
+    lib = _check_library(library) if library is not None else []
+    gain = np.ones(n_ch) if channel_gain is None else check_array(
+        "channel_gain", channel_gain, shape=(n_ch,), dtype=float)
+    if n_ch and not (np.all(np.isfinite(gain)) and gain.min() >= 0):
+        raise ValueError(f"channel_gain must be finite and >= 0, got values in "
+                         f"[{gain.min()!r}, {gain.max()!r}]")
 
     nbefore = int(round(ms_before * 1e-3 * fs_hz))
     nafter = int(round(ms_after * 1e-3 * fs_hz))
-    morphs = [get_morphology(t) for t in CELL_TYPES]
+    pad_b = int(round(PAD_BEFORE_MS * 1e-3 * fs_hz))
+    pad_a = int(round(PAD_AFTER_MS * 1e-3 * fs_hz))
+    n_pre, n_post = pad_b + nbefore, nafter + pad_a
+
+    # one "type" per distinct (class, variant) or library entry in use (library: ids < 0)
+    by_class = {c: [k for k, (m, _) in enumerate(lib) if m.cell_type == c] for c in CELL_CLASSES}
+    ids = var.copy()
+    for c in np.unique(codes).tolist():
+        own = by_class[CELL_CLASSES[c]]
+        if own:
+            sel = codes == c
+            ids[sel] = -1 - np.mod(var[sel], len(own))
+    width = 2 * MAX_VARIANT + 4
+    pair_keys, type_idx = np.unique(codes * width + ids + (MAX_VARIANT + 2), return_inverse=True)
+    type_idx = type_idx.reshape(-1).astype(np.int64)
+    morphs, currents = [], []
+    for pk in pair_keys.tolist():
+        c, i = pk // width, pk % width - (MAX_VARIANT + 2)
+        if i >= 0:
+            morphs.append(cell_variant(c, i)[0])
+            currents.append(variant_currents(c, i, fs_hz, n_pre, n_post))
+        else:
+            m, ap = lib[by_class[CELL_CLASSES[c]][-1 - i]]
+            morphs.append(m)
+            currents.append(_currents(m, ap, fs_hz, n_pre, n_post))
+    if not morphs:  # no cells: any type keeps the kernel's arrays non-empty
+        morphs, currents = [cell_variant(0, 0)[0]], [np.zeros((cell_variant(0, 0)[0].n_seg, 1))]
     seg_off = np.cumsum([0] + [m.n_seg for m in morphs]).astype(np.int64)
     seg_start = np.concatenate([m.start_um for m in morphs])
     seg_end = np.concatenate([m.end_um for m in morphs])
     seg_rmin = np.maximum(np.concatenate([m.diam_um for m in morphs]) / 2.0, 0.5)
-    currents = np.ascontiguousarray(np.concatenate(
-        [_type_currents(t, fs_hz, nbefore, nafter) for t in CELL_TYPES]))
+    cur = np.ascontiguousarray(np.concatenate(currents))
 
     n_t = nbefore + nafter
+    n_taper = max(1, min(int(round(TAPER_MS * 1e-3 * fs_hz)), n_t // 4))
+    taper = np.ones(n_t)
+    ramp = 0.5 * (1.0 - np.cos(np.pi * np.arange(n_taper) / n_taper))
+    taper[:n_taper] = ramp
+    taper[n_t - n_taper:] = np.minimum(taper[n_t - n_taper:], ramp[::-1])
     wave = np.zeros((n_cells, n_t, max_channels), np.float32)
     chan = np.full((n_cells, max_channels), -1, np.int32)
     peak = np.zeros(n_cells, np.float32)
     best = np.full(n_cells, -1, np.int32)
+    out_shift = np.zeros(n_cells, np.int64)
     rot = np.ascontiguousarray(_rotations(orient, spin)) if n_cells else np.zeros((0, 3, 3))
     sparse_templates_kernel(type_idx, rot, np.ascontiguousarray(pos), seg_off, seg_start, seg_end,
-                            seg_rmin, currents, np.ascontiguousarray(ch), np.ascontiguousarray(ax1),
+                            seg_rmin, cur, np.ascontiguousarray(ch), np.ascontiguousarray(gain),
+                            np.ascontiguousarray(ax1),
                             np.ascontiguousarray(ax2), radius, n_disc, 10.0, _scale(sigma), cutoff,
-                            min_amp, max_channels, wave, chan, peak, best)
-    logger.debug("templates: %d cells x %d channels, %d with a channel", n_cells, n_ch,
-                 int((best >= 0).sum()))
-    return SparseTemplates(wave, chan, nbefore, fs_hz, peak, best)
+                            min_amp, max_channels, nbefore, pad_b, taper, shift, wave, chan, peak,
+                            best, out_shift)
+    logger.debug("templates: %d cells (%d shapes) x %d channels, %d with a channel", n_cells,
+                 len(pair_keys), n_ch, int((best >= 0).sum()))
+    return SparseTemplates(wave, chan, nbefore, fs_hz, peak, best, out_shift.astype(np.int32))

@@ -179,8 +179,8 @@ def _render(design, path, activity=None, *, color_by: str = "none", cells: str =
         detectable = None if scores is None else scores.unit_detectable
     else:  # placement only: no network needed to show the layout
         pop = design.population
-        cell_pos, types, _ = place_cells(positions, pop.reach_radius_um, pop.density_per_mm3,
-                                         pop.excitatory_fraction, pop.min_distance_um,
+        cell_pos, types, _ = place_cells(setup.placement_positions_um, pop.reach_radius_um,
+                                         pop.density_per_mm3, pop.excitatory_fraction, pop.min_distance_um,
                                          np.random.default_rng(design.seed), pop.max_neurons)
         detectable = None
     values, label = _channel_values(color_by, design, setup, stored, scores)
@@ -232,6 +232,19 @@ def _cmd_schema(args) -> int:
 
     print(markdown(), end="")
     return 0
+
+
+def _cmd_calibrate(args) -> int:
+    from neurosim.calibration import calibrate, format_table
+
+    if not args.duration > 0:
+        raise ValueError(f"--duration must be > 0 s, got {args.duration:g}")
+    rows = calibrate(args.device or None, args.duration, out_dir=args.out, progress=not args.quiet,
+                     num_channels=args.channels)
+    print(format_table(rows))
+    bad = [r for r in rows if not r.inside]
+    print(f"{len(rows) - len(bad)} of {len(rows)} quantities inside their published range")
+    return 1 if (bad and args.strict) else 0
 
 
 def _cmd_render(args) -> int:
@@ -331,6 +344,17 @@ def build_parser() -> argparse.ArgumentParser:
                    help="colour with the results in this file (written by 'neurosim run -o'); "
                         "without a design argument, render the design stored in the file")
     p.set_defaults(func=_cmd_render)
+
+    p = sub.add_parser("calibrate", help="run reference devices and print twin vs published ranges "
+                                         "(noise, unit yield, amplitudes, widths, ISI CV, shape similarity)")
+    p.add_argument("--device", action="append", choices=["neuropixels1", "utah"],
+                   help="device to run (repeat; default: all)")
+    p.add_argument("--duration", type=float, default=10.0, help="seconds of recording per device (default 10)")
+    p.add_argument("--channels", type=int, default=None, help="Neuropixels channels (default 64)")
+    p.add_argument("-o", "--out", default=None, help="keep the runs' HDF5 files in this folder")
+    p.add_argument("--strict", action="store_true", help="exit with 1 when a quantity is out of range")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
+    p.set_defaults(func=_cmd_calibrate)
 
     p = sub.add_parser("schema", help="print the HDF5 file format (Markdown) from the schema module")
     p.set_defaults(func=_cmd_schema)

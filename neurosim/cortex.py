@@ -141,7 +141,11 @@ def subset_activity(activity: Activity, contact_positions_um: np.ndarray, reach_
 
     Per-cell arrays (first axis of length ``num_cells``) are indexed, and so are the per-cell
     entries of ``behaviour`` (:data:`~neurosim.populations.activity.PER_CELL_BEHAVIOUR_KEYS`);
-    spikes are filtered and renumbered; population-level fields (time series, scalars) are kept.
+    spikes are filtered and renumbered; population-level fields (time series, scalars) are kept,
+    except the LFP proxy and current dipoles (``lfp_proxy``), which are sums over a population's
+    pyramidal cells: each population's series is scaled by the fraction of its pyramidal cells
+    kept, so that the moment per cell (:func:`neurosim.electrodes.setup_dipole_lfp`) stays that
+    of the whole network.
     """
     dist, _ = cKDTree(np.asarray(contact_positions_um, float)).query(activity.positions_um, k=1)
     keep = (dist <= reach_radius_um) & (dist >= min_distance_um)
@@ -159,4 +163,25 @@ def subset_activity(activity: Activity, contact_positions_um: np.ndarray, reach_
     if activity.behaviour:  # per-cell tuning rides in the behaviour dict; time series do not change
         changes["behaviour"] = {k: (np.asarray(v)[keep] if k in PER_CELL_BEHAVIOUR_KEYS else v)
                                 for k, v in activity.behaviour.items()}
+    if activity.lfp_proxy:
+        changes["lfp_proxy"] = _subset_lfp_proxy(activity, keep)
     return dataclasses.replace(activity, **changes)
+
+
+def _subset_lfp_proxy(activity: Activity, keep: np.ndarray) -> dict:
+    """``lfp_proxy`` of the kept cells: each population's sums scaled by its kept pyramidal fraction."""
+    from neurosim.populations import PYRAMIDAL
+
+    lp = dict(activity.lfp_proxy)
+    labels = activity.population_labels if activity.population_labels is not None \
+        else activity.cell_types.astype(np.int64)
+    pyramidal = np.asarray(activity.cell_types) == PYRAMIDAL
+    for name in ("proxy", "dipole_nA_um"):
+        if name not in lp:
+            continue
+        series = np.array(lp[name], dtype=float)
+        for p in range(series.shape[1]):
+            total = np.count_nonzero((labels == p) & pyramidal)
+            series[:, p] *= np.count_nonzero((labels == p) & pyramidal & keep) / total if total else 0.0
+        lp[name] = series
+    return lp

@@ -25,7 +25,7 @@ import numpy as np
 from scipy.spatial import cKDTree
 
 import electrode_models as em
-from electrode_models._validation import check_array, check_chunk, check_range
+from electrode_models._validation import check_array, check_chunk, check_option, check_range
 
 __all__ = [
     "LFP_PATCH_RADIUS_UM",
@@ -35,7 +35,9 @@ __all__ = [
     "ProbeSetup",
     "build_probe",
     "default_template_cache_dir",
+    "far_cell_background_uV_rms",
     "get_templates",
+    "placement_positions_um",
     "setup_background",
     "setup_dipole_lfp",
     "setup_drift",
@@ -51,6 +53,40 @@ class ProbeSetup:
     normals: np.ndarray
     radius_um: np.ndarray
     anatomical_class: str
+
+    @property
+    def placement_positions_um(self) -> np.ndarray:
+        """Where the cortex places cells for this probe, µm, shape (C, 3): :func:`placement_positions_um`."""
+        return placement_positions_um(self.positions_um, self.anatomical_class)
+
+
+def placement_positions_um(contact_positions_um, anatomical_class: str) -> np.ndarray:
+    """The points around which the cortex places cells for these contacts, µm.
+
+    Cells are simulated within ``population.reach_radius_um`` (and ``outer_radius_um``) of these
+    points and below the cortical surface (:func:`neurosim.populations.place_cells`).
+    Intracortical contacts are their own points. Subdural, epidural and endovascular contacts sit
+    on or above the surface (z >= 0): each is projected onto the surface, ``(x, y, min(z, 0))``,
+    so that its cells lie in the cortex beneath it; otherwise a contact 1 mm above the cortex
+    (epidural grid, stent in a sinus) would have no tissue within reach and record nothing. The
+    templates, the dipole LFP and the chronic kill zone still use the true contact positions.
+
+    Parameters
+    ----------
+    contact_positions_um : np.ndarray, shape (num_contacts, 3)
+        Contact centres in the tissue frame (surface z = 0, tissue z < 0), µm.
+    anatomical_class : str
+        One of ``electrode_models.ANATOMICAL_CLASSES``.
+
+    Returns
+    -------
+    np.ndarray, shape (num_contacts, 3), µm (a new array).
+    """
+    pos = check_array("contact_positions_um", contact_positions_um, shape=(None, 3), dtype=float).copy()
+    check_option("anatomical_class", anatomical_class, em.ANATOMICAL_CLASSES)
+    if anatomical_class != "intracortical":
+        pos[:, 2] = np.minimum(pos[:, 2], 0.0)
+    return pos
 
 
 def build_probe(design) -> ProbeSetup:
@@ -150,26 +186,115 @@ def setup_drift(design, probe: ProbeSetup, activity, signal_gain, seed: int,
     grid = np.arange(-reach - dr.grid_step_um, reach + 2 * dr.grid_step_um, dr.grid_step_um)
     direction = {"probe_axis": (0.0, 0.0, 1.0), "x": (1.0, 0.0, 0.0), "y": (0.0, 1.0, 0.0),
                  "z": (0.0, 0.0, 1.0)}[dr.direction]
-    from neurosim.populations import CELL_TYPE_NAMES
-
+    cells = activity.template_cells()
     dt = em.compute_drifting_templates(
-        grid, np.asarray(direction), np.asarray(CELL_TYPE_NAMES)[activity.cell_types],
+        grid, np.asarray(direction), cells.pop("cell_classes"),
         activity.positions_um, activity.orientations, probe.positions_um, probe.normals,
-        float(probe.radius_um.mean()), fs, **template_kwargs)
+        float(probe.radius_um.mean()), fs, **cells, **template_kwargs)
     idx = dt.channel_index
     col_gain = np.where(idx >= 0, signal_gain[np.maximum(idx, 0)], 0.0).astype(np.float32)
     dt.waveforms_uV *= col_gain[None, :, None, :]
     return DriftSetup(templates=dt, motion=motion, fs_hz=fs, unit_scale=scale)
 
 
-def setup_background(design, probe: ProbeSetup, seed: int):
-    """The far-neuron background generator, or None when ``implant.noise.background_uV_rms`` is 0."""
+def setup_background(design, probe: ProbeSetup, seed: int, activity=None):
+    """The far-neuron background generator, or None when ``implant.noise.background_uV_rms`` is 0.
+
+    With ``background_uV_rms`` unset the level is :func:`far_cell_background_uV_rms` for the
+    design's population (rates from ``activity``, the simulated cells; without it, the
+    ``population.poisson`` medians) at the contact of median depth.
+    """
     nz = design.implant.noise
-    if nz.background_uV_rms <= 0:
+    level = nz.background_uV_rms
+    if level is None:
+        level = far_cell_background_uV_rms(design, probe, activity)
+    if level <= 0:
         return None
-    return em.BackgroundNoise(probe.positions_um, design.recording.fs_hz, nz.background_uV_rms, seed,
+    return em.BackgroundNoise(probe.positions_um, design.recording.fs_hz, level, seed,
                               alpha=nz.background_alpha, length_constant_um=nz.background_length_constant_um,
                               corner_hz=nz.background_corner_hz)
+
+
+#: Far-neuron background: cells are sampled out to this distance from the contact, µm (beyond it
+#: the band-limited spike energy, falling as ~1/d^4 or faster, adds < 10 % of the level's square).
+FAR_CELLS_MAX_DISTANCE_UM = 2000.0
+
+
+def _type_rates_hz(design, activity) -> tuple[float, float]:
+    """Mean rate (Hz) of pyramidal and interneuron cells: the simulated ones, or the poisson medians."""
+    from neurosim.populations import INTERNEURON, PYRAMIDAL
+
+    if activity is not None and activity.num_cells:
+        rates = activity.rates_hz()
+        out = []
+        for t in (PYRAMIDAL, INTERNEURON):
+            r = rates[activity.cell_types == t]
+            out.append(float(r.mean()) if r.size else 0.0)
+        return out[0], out[1]
+    opt = design.population.poisson  # log-normal: mean = median exp(sigma^2 / 2)
+    boost = float(np.exp(opt.rate_sigma_ln ** 2 / 2))
+    return opt.pyramidal_median_hz * boost, opt.interneuron_median_hz * boost
+
+
+def far_cell_background_uV_rms(design, probe: ProbeSetup, activity=None, *, num_cells: int = 3000,
+                               seed: int = 0, max_distance_um: float = FAR_CELLS_MAX_DISTANCE_UM,
+                               band_hz: tuple[float, float] = (300.0, 6000.0)) -> float:
+    """RMS (µV, in ``band_hz``) of the spikes of every cell beyond the firing radius: shot noise.
+
+    Physics
+    -------
+    Cells beyond ``population.outer_radius_um`` (``R_o``) of the contact are not simulated one by
+    one; each fires as a stationary point process of mean rate ``r`` (its type's mean rate), and
+    its spike leaves a waveform ``v_x(t)`` at the contact that depends on its position, class,
+    variant and orientation. By Campbell's theorem the variance of the sum of independent such
+    processes is ``σ² = ρ ∫_{|x| > R_o} E[r] E[∫ v_x(t)² dt] d³x`` (energy taken in ``band_hz``:
+    Parseval on the zero-padded template). The integral is a Monte-Carlo over ``num_cells``
+    cells at distances log-uniform in ``[R_o, max_distance_um]`` (weight ``4π d³ ln(R_max/R_o)``),
+    uniform directions, zero weight above the cortical surface, cell classes drawn for their
+    depth, random variants, spins and orientations — the same library as the simulated cells.
+
+    Assumptions
+    -----------
+    - Far cells fire independently (pairwise correlations in the asynchronous state are ~0.01:
+      Ecker et al. 2010) with the mean rate of the simulated cells of their type.
+    - Homogeneous density ``population.density_per_mm3`` below the surface; the contact of
+      median depth stands for all (the level is one number per design).
+
+    Returns
+    -------
+    float
+        Background RMS, µV (before the channel's signal gain).
+    """
+    from neurosim.populations import PYRAMIDAL, draw_orientations
+
+    pop = design.population
+    r_o = float(max(pop.outer_radius_um or 0.0, pop.reach_radius_um))
+    r_max = check_range("max_distance_um", max_distance_um, r_o, 1e5, "µm", low_inclusive=False)
+    k = int(np.argsort(probe.positions_um[:, 2])[len(probe.positions_um) // 2])
+    contact = probe.positions_um[k]
+    rng = np.random.default_rng(seed)
+    u = rng.standard_normal((num_cells, 3))
+    u /= np.linalg.norm(u, axis=1, keepdims=True)
+    d = r_o * np.exp(rng.random(num_cells) * np.log(r_max / r_o))
+    pos = contact + u * d[:, None]
+    weight = 4 * np.pi * d ** 3 * np.log(r_max / r_o) * (pos[:, 2] < -20.0)
+    types = np.where(rng.random(num_cells) < pop.excitatory_fraction, PYRAMIDAL, 1).astype(np.int8)
+    classes = em.assign_cell_classes(types == PYRAMIDAL, -pos[:, 2], rng, pop.column.layer_boundaries_um)
+    fs = design.recording.fs_hz
+    t = em.compute_templates(np.asarray(em.CELL_CLASSES)[classes], pos, draw_orientations(types, rng),
+                             contact[None, :], probe.normals[k:k + 1], float(probe.radius_um[k]), fs,
+                             sigma_S_per_m=design.tissue.conductivity_S_per_m,
+                             variants=em.draw_variants(num_cells, rng), spin_rad=em.draw_spin_rad(num_cells, rng),
+                             max_channels=1, min_amplitude_uV=0.0, cutoff_um=r_max * 1.01)
+    w = t.waveforms_uV[:, :, 0].astype(np.float64)
+    n_fft = 1 << int(np.ceil(np.log2(4 * w.shape[1])))
+    spec = np.fft.rfft(w, n=n_fft, axis=1) / fs
+    f = np.fft.rfftfreq(n_fft, 1.0 / fs)
+    in_band = (f >= band_hz[0]) & (f <= band_hz[1])
+    energy = 2.0 * np.sum(np.abs(spec[:, in_band]) ** 2, axis=1) * (fs / n_fft)   # µV² s
+    rate = np.where(types == PYRAMIDAL, *_type_rates_hz(design, activity))
+    var = pop.density_per_mm3 * 1e-9 * np.mean(weight * rate * energy)
+    return float(np.sqrt(var))
 
 
 # -- LFP of the population's current dipoles ------------------------------------------------------
@@ -385,7 +510,6 @@ def setup_dipole_lfp(design, setup: ProbeSetup, activity, *, signal_gain: np.nda
     layers = _population_layers(design, num_pop)
     moment = np.zeros((len(time_s), num_pop))
     gain = np.zeros((num_ch, num_pop))
-    tree = cKDTree(pos)
     continuum_cache: dict = {}
     for p in range(num_pop):
         cells = np.flatnonzero((labels == p) & pyramidal)
@@ -396,11 +520,11 @@ def setup_dipole_lfp(design, setup: ProbeSetup, activity, *, signal_gain: np.nda
         m = dip[:, p, :] @ unit / len(cells)
         moment[:, p] = m - m.mean()
         cpos, cori = activity.positions_um[cells], activity.orientations[cells]
-        near = tree.query_ball_point(cpos, reach)
-        for i, chans in enumerate(near):  # simulated cells within reach, one by one
-            if chans:
-                g = conductor.dipole_gain_matrix(pos[chans], cpos[i:i + 1])[:, 0, :]
-                gain[chans, p] += g @ cori[i]
+        near = cKDTree(cpos).query_ball_point(pos, reach)
+        for c, cells_c in enumerate(near):  # simulated cells within reach, one by one (a call per channel)
+            if cells_c:
+                g = conductor.dipole_gain_matrix(pos[c:c + 1], cpos[cells_c])[0]
+                gain[c, p] += float(np.einsum("nk,nk->", g, cori[cells_c]))
         if layers[p] is None:
             continue
         top, bottom, density = layers[p]

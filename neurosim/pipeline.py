@@ -175,23 +175,25 @@ def run(design: Design | str | Path | dict | None = None, out_path: str | Path |
     from_cache = activity is not None
     if activity is None:
         logger.info("simulating the population (%s)", design.population.model)
-        activity, from_cache = get_activity(design.population, rec.duration_s, seed, positions,
+        activity, from_cache = get_activity(design.population, rec.duration_s, seed,
+                                            setup.placement_positions_um,  # beneath surface contacts
                                             cache_dir=cache_dir, progress=progress)
     timings["cortex_s"] = time.perf_counter() - t0
 
     t1 = time.perf_counter()
+    cells = activity.template_cells()
     templates = get_templates(
-        np.asarray(CELL_TYPE_NAMES)[activity.cell_types], activity.positions_um, activity.orientations,
+        cells.pop("cell_classes"), activity.positions_um, activity.orientations,
         positions, normals, float(radius.mean()), fs, sigma_S_per_m=design.tissue.conductivity_S_per_m,
         cache_dir=None if cache_dir is None else Path(cache_dir) / "templates",
-        use_cache=cache_dir is not None)  # like the cortex: cached only where the user asks
+        use_cache=cache_dir is not None, **cells)  # like the cortex: cached only where the user asks
     timings["templates_s"] = time.perf_counter() - t1
 
     elec = setup_electrodes(design, setup, activity.positions_um, chronic_seed)
     _scale_templates(templates, elec.signal_gain)
     sigma_uV, impedance = elec.noise_sigma_uV, elec.impedance_ohm
     num_samples = int(round(rec.duration_s * fs))
-    background = setup_background(design, setup, background_seed)
+    background = setup_background(design, setup, background_seed, activity)
     dipole_lfp = setup_dipole_lfp(design, setup, activity, signal_gain=elec.signal_gain)
     feed = SpikeFeed(activity, fs, elec.cell_alive)  # neurons lost to the implant do not fire
     drift = setup_drift(design, setup, activity, elec.signal_gain, drift_seed,
@@ -406,6 +408,12 @@ def _write_file(w, design, *, seed, activity, templates, setup, elec, out, score
     w.write("ground_truth/units/positions_um", activity.positions_um)
     w.write("ground_truth/units/cell_type", activity.cell_types)
     w.write("ground_truth/units/orientation", activity.orientations)
+    if activity.cell_class is not None:
+        w.write("ground_truth/units/cell_class", activity.cell_class)
+        w.write("ground_truth/units/morphology_variant", activity.morphology_variant)
+        w.write("ground_truth/units/spin_rad", activity.spin_rad)
+        w.attrs("ground_truth/units", cell_class_names=json.dumps(list(em.CELL_CLASSES)))
+    w.write("ground_truth/units/generated", activity.generated_mask())
     for name, values in unit_stats.items():
         w.write(f"ground_truth/units/{name}", values)
     w.write("ground_truth/units/peak_amplitude_uV", templates.peak_amplitude_uV)

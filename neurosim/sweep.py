@@ -24,6 +24,7 @@ import h5py
 import numpy as np
 
 from neurosim.cortex import get_activity, subset_activity
+from neurosim.populations import firing_radius_um
 from neurosim.design import Design, DesignError, load_design
 from neurosim.parallel import map_jobs
 from neurosim.electrodes import build_probe
@@ -127,7 +128,7 @@ def run_sweep(base: Design | str | Path | None, vary: dict[str, list], out_dir: 
     groups: dict[str, list[int]] = {}
     contacts = []
     for i, (_, design) in enumerate(points):
-        contacts.append(build_probe(design).positions_um)
+        contacts.append(build_probe(design).placement_positions_um)  # cells beneath surface contacts
         groups.setdefault(_cortex_group(design, seed), []).append(i)
     out_dir = Path(out_dir) if out_dir is not None else None
     if out_dir is not None:
@@ -143,7 +144,7 @@ def run_sweep(base: Design | str | Path | None, vary: dict[str, list], out_dir: 
         for i in members:
             changes, design = points[i]
             pop = design.population
-            activity = subset_activity(shared, contacts[i], pop.reach_radius_um, pop.min_distance_um)
+            activity = subset_activity(shared, contacts[i], firing_radius_um(pop), pop.min_distance_um)
             path = out_dir / f"point-{i:03d}.h5" if (keep_files and out_dir is not None) else None
             jobs.append((i, changes, design, activity, path))
     results = map_jobs(_run_point, jobs, workers=workers, scheduler=scheduler, progress=progress,

@@ -33,11 +33,13 @@ class ElectrodeNoise(Section):
 
     Far-neuron background: 1/f^alpha spectrum (flat below ``background_corner_hz``), RMS
     ``background_uV_rms`` in 300-6000 Hz, correlation exp(-d / length constant) between contacts.
-    0 switches it off (default); ~5-10 uV rms is a calibrated value for Utah-like contacts in
-    cortex (docs/electrodes.md).
+    Unset (default): the level follows from the cells beyond ``population.outer_radius_um`` (their
+    density, the simulated cells' rates and their spikes' energy in the band at every distance:
+    :func:`neurosim.electrodes.far_cell_background_uV_rms`); a number sets it; 0 switches it off.
     """
 
-    background_uV_rms: float = ranged(0.0, 0.0, 1000.0, "uV", "far-neuron background RMS in 300-6000 Hz (0: off)")
+    background_uV_rms: float | None = ranged(
+        None, 0.0, 1000.0, "uV", "far-neuron background RMS in 300-6000 Hz (unset: from the far cells; 0: off)")
     background_alpha: float = ranged(1.5, 0.0, 3.0, "", "background power-spectrum exponent (1/f^alpha)")
     background_length_constant_um: float = ranged(
         100.0, 0.0, 100000.0, "um", "background spatial correlation length (exp(-d/lambda); 0: independent)")

@@ -69,6 +69,10 @@ class Population(Section):
                                 "cortical neuron density (40k-90k in cortex)")
     reach_radius_um: float = ranged(60.0, 10.0, 500.0, "um",
                                 "cells are simulated within this distance of any contact")
+    outer_radius_um: float | None = ranged(
+        150.0, 10.0, 1000.0, "um",
+        "cells between reach_radius_um and this fire as independent renewal trains with the network's "
+        "rate distribution (None or <= reach: none); beyond it they are the Gaussian far-neuron background")
     background_radius_um: float | None = ranged(
         None, 10.0, 5000.0, "um", "outer radius of the far-neuron background shell (None: 3x reach)")
     min_distance_um: float = ranged(15.0, 0.0, 100.0, "um", "no soma closer than this to a contact (tissue damage)")
@@ -87,6 +91,11 @@ class Population(Section):
     oscillation_hz: float = ranged(0.0, 0.0, 200.0, "Hz", "frequency of a sinusoidal modulation of the external drive")
     oscillation_depth: float = ranged(0.0, 0.0, 1.0, "", "relative depth of that modulation")
     burst_fraction: float = ranged(0.0, 0.0, 1.0, "", "fraction of pyramidal cells that fire bursts")
+    # firing-rate heterogeneity (balanced_ei and cortical_column; docs/populations.md)
+    excitability_sd_mV: float = ranged(
+        2.0, 0.0, 10.0, "mV",
+        "SD across cells of a fixed offset of the resting potential (distance to threshold): skewed, "
+        "log-normal-like rates with near-silent cells (Roxin et al. 2011); cortex: ~4 mV")
     column: ColumnOptions = Field(default_factory=ColumnOptions)
     motor: MotorOptions = Field(default_factory=MotorOptions)
     poisson: PoissonOptions = Field(default_factory=PoissonOptions)

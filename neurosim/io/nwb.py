@@ -12,24 +12,29 @@ root attrs (design, created_utc)    ``NWBFile``: identifier (UUID), ``session_st
 probe (probeinterface JSON)         ``Device`` + one ``ElectrodeGroup`` per shank + the
                                     ``electrodes`` table: ``x, y, z`` = contact centre in the
                                     twin's tissue frame (µm, surface z = 0; *not* a stereotaxic
-                                    frame), ``rel_x, rel_y`` = position on the probe plane (µm),
+                                    frame), ``rel_x, rel_y`` = position on the probe plane (µm,
+                                    the 2-D probe of :mod:`neurosim.io.si`),
                                     ``contact_radius_um``, ``impedance_ohm``
 ``recording/traces_uV``             ``acquisition/ElectricalSeries`` (float32 µV,
                                     ``conversion = 1e-6`` to volts), streamed in chunks
 ``recording/traces_adc``            ``acquisition/ElectricalSeriesChip`` (int16 codes,
                                     ``conversion`` = input-referred LSB in volts), optional
-ground truth                        ``units``: spike times (s), ``electrodes`` (the template's
-                                    channels), soma position (µm), cell type, firing rate,
-                                    SNR, best channel
+ground truth                        ``units``: spike times (s; the time of each template's
+                                    extremum), ``electrodes`` (the template's channels), soma
+                                    position (µm) in the tissue frame (``soma_x/y/z_um``) and in
+                                    the probe's frame (``soma_rel_x/y/z_um``: along ``rel_x``,
+                                    ``rel_y``, and off the probe plane), cell type, firing rate,
+                                    SNR, best channel; ``resolution = 1 / fs``
 ``behaviour/<name>`` (if present)   ``processing/behavior`` ``TimeSeries``, one per dataset
-``chip/events/{sample_index,        ``processing/ecephys/ChipEvents``: an ``EventDetection`` whose
-channel}``                          ``source_idx`` holds one (sample, channel) pair per event and
-                                    whose source is ``ElectricalSeriesChip`` (the codes the
-                                    detector ran on) or else ``ElectricalSeries``; with no trace
-                                    series in the file, an ``EventsTable`` ``events/ChipEvents``
-                                    (NWB 2.10+) with columns ``timestamp`` (s), ``sample_index``
-                                    and ``electrodes`` (row of the electrodes table) instead,
-                                    left out when it would be empty.
+``chip/events/{sample_index,        with ``ElectricalSeriesChip`` exported:
+channel}``                          ``processing/ecephys/ChipEvents``, an ``EventDetection`` whose
+                                    ``source_idx`` holds one (sample, channel) pair per event in
+                                    the codes the detector ran on; otherwise an ``EventsTable``
+                                    ``events/ChipEvents`` (NWB 2.10+) with columns ``timestamp``
+                                    (s), ``sample_index`` and ``electrodes`` (row of the
+                                    electrodes table), left out when it would be empty (no link
+                                    to ``ElectricalSeries``: SpikeInterface would count the link
+                                    as a second series).
                                     ``detection_method`` describes the detector (kind, threshold
                                     multiplier, dead time, calibration)
 ``chip/threshold_uV``,              ``electrodes`` columns ``chip_threshold_uV`` (input-referred
@@ -39,6 +44,14 @@ channel}``                          ``source_idx`` holds one (sample, channel) p
 Event times are not written as seconds next to ``source_idx`` (``EventDetection.times`` is
 deprecated in pynwb 4): an event's time is ``starting_time + sample / rate`` of its source series
 (here ``sample / fs_hz``), exact for the twin's sample clock.
+
+SpikeInterface: ``read_nwb_recording(path)`` opens the default export as is (one
+``ElectricalSeries``; with ``include_chip_traces=True`` there are two, pass
+``electrical_series_path``): traces in µV (``gain_to_uV = 1``), channel locations = the 2-D probe.
+``read_nwb_sorting(path)`` opens a file without trace series (``include_traces=False``) as is
+(``t_start = 0``, ``sampling_frequency = 1 / units.resolution``); on a file with traces,
+SpikeInterface (0.105) requires the time base to be named:
+``read_nwb_sorting(path, electrical_series_path="acquisition/ElectricalSeries")``.
 
 The behaviour layout read here is a proposal (the schema has no behaviour yet): datasets
 ``/behaviour/<name>`` of shape (B,) or (B, d), with a dataset attribute ``unit`` and the group
@@ -57,7 +70,7 @@ from pathlib import Path
 import h5py
 import numpy as np
 
-from neurosim.io._interop import open_neurosim, read_cell_type_labels, read_probegroup, to_2d_probe
+from neurosim.io._interop import ProbeFrame, open_neurosim, read_cell_type_labels, read_probegroup
 
 __all__ = ["export_nwb"]
 
@@ -159,18 +172,16 @@ def _add_electrodes(nwbfile, f: h5py.File, path):
                                                             "(FIFO overflow or bit errors)")
     num_channels = pos.shape[0]
     group_of = [""] * num_channels
-    plane = np.full((num_channels, 2), np.nan)
+    plane = ProbeFrame.of_probegroup(group).to_probe(pos)[:, :2]  # the 2-D probe of neurosim.io.si
     channel = 0
     for i, probe in enumerate(group.probes):
         n = probe.get_contact_count()
         shanks = probe.shank_ids if probe.shank_ids is not None else np.array([""] * n)
-        xy = (to_2d_probe(probe) if probe.ndim == 3 else probe).contact_positions
         dci = probe.device_channel_indices
         for j in range(n):
             c = int(dci[j]) if dci is not None else channel + j
             if 0 <= c < num_channels:
                 group_of[c] = f"probe{i}_shank{shanks[j] or 0}"
-                plane[c] = xy[j]
         channel += n
     if "" in group_of:
         raise ValueError(f"neurosim file {str(path)!r}: /probe/probeinterface_json maps no contact to channels "
@@ -195,6 +206,7 @@ def _add_units(nwbfile, f: h5py.File, fs: float):
     times = f["ground_truth/spike_times_s"][()]
     units = f["ground_truth/spike_units"][()].astype(np.int64)
     pos = f["ground_truth/units/positions_um"][()]
+    rel = ProbeFrame.of_probegroup(read_probegroup(f)).to_probe(pos)
     num_units = pos.shape[0]
     cell_type = read_cell_type_labels(f["ground_truth/units/cell_type"][()])
     rate = f["ground_truth/units/firing_rate_hz"][()]
@@ -209,6 +221,11 @@ def _add_units(nwbfile, f: h5py.File, fs: float):
                                       "exact spike times (s)")
     columns = {"soma_x_um": "soma x, µm (twin tissue frame)", "soma_y_um": "soma y, µm",
                "soma_z_um": "soma z, µm (surface z = 0, negative into tissue)",
+               "soma_rel_x_um": "soma in the probe's frame, µm: coordinate along rel_x of the electrodes",
+               "soma_rel_y_um": "soma in the probe's frame, µm: coordinate along rel_y of the electrodes",
+               "soma_rel_z_um": "soma in the probe's frame, µm: signed distance off the probe plane, "
+                                "> 0 in front of the contacts (non-planar arrays: tissue coordinate "
+                                "along the third axis)",
                "cell_type": "pyramidal (excitatory) or interneuron (inhibitory)",
                "firing_rate_hz": "mean firing rate over the recording, Hz",
                "snr": "filtered template peak on the best channel / noise sigma there",
@@ -225,6 +242,7 @@ def _add_units(nwbfile, f: h5py.File, fs: float):
             id=u, spike_times=np.sort(times[order[bounds[u]:bounds[u + 1]]]),
             electrodes=sorted(int(c) for c in chans[u] if c >= 0) if u < len(chans) else [],
             soma_x_um=float(pos[u, 0]), soma_y_um=float(pos[u, 1]), soma_z_um=float(pos[u, 2]),
+            soma_rel_x_um=float(rel[u, 0]), soma_rel_y_um=float(rel[u, 1]), soma_rel_z_um=float(rel[u, 2]),
             cell_type=str(cell_type[u]), firing_rate_hz=float(rate[u]), snr=float(snr[u]),
             best_channel=int(best[u]), **({} if alive is None else {"alive": bool(alive[u])}))
 
@@ -351,10 +369,10 @@ def export_nwb(h5_path, nwb_path, *, include_traces: bool = True, include_chip_t
         Also write the chip output ``/recording/traces_adc`` (int16 codes) as
         ``acquisition/ElectricalSeriesChip`` (``conversion`` = input-referred LSB, V).
     include_chip_events : bool
-        Write the chip's detections ``/chip/events`` (when the file has them) as
-        ``processing/ecephys/ChipEvents``, an ``EventDetection`` into ``ElectricalSeriesChip``
-        (or ``ElectricalSeries``); when no trace series is written, as ``events/ChipEvents``, an
-        ``EventsTable`` of timestamp (s), sample index and electrode (not written when empty).
+        Write the chip's detections ``/chip/events`` (when the file has them): with
+        ``include_chip_traces``, as ``processing/ecephys/ChipEvents``, an ``EventDetection`` into
+        ``ElectricalSeriesChip``; otherwise as ``events/ChipEvents``, an ``EventsTable`` of
+        timestamp (s), sample index and electrode (not written when empty).
     compression : {"gzip", "lzf", None}
         HDF5 filter of the trace datasets (gzip: readable everywhere; slow, ~50–80 MB/s).
     buffer_gb : float
@@ -369,7 +387,10 @@ def export_nwb(h5_path, nwb_path, *, include_traces: bool = True, include_chip_t
     Returns
     -------
     Path
-        ``nwb_path``.
+        ``nwb_path``. ``spikeinterface.extractors.read_nwb_recording(nwb_path)`` reads it as is
+        unless ``include_chip_traces`` (two series: pass ``electrical_series_path``);
+        ``read_nwb_sorting(nwb_path)`` as is when ``include_traces=False`` (see the module
+        docstring).
 
     Raises
     ------
@@ -423,8 +444,10 @@ def export_nwb(h5_path, nwb_path, *, include_traces: bool = True, include_chip_t
             nwbfile.add_acquisition(es)
         _add_units(nwbfile, f, fs)
         n_beh = _add_behaviour(nwbfile, f)
-        # The detector ran on the ADC codes; both series share the sample clock and channels.
-        n_events = _add_chip_events(nwbfile, f, h5_path, series.get("chip", series.get("raw"))) \
+        # The detector ran on the ADC codes: an EventDetection links to them when they are
+        # exported. Not to the raw series: SpikeInterface's readers count that link as a second
+        # ElectricalSeries and would then need electrical_series_path.
+        n_events = _add_chip_events(nwbfile, f, h5_path, series.get("chip")) \
             if include_chip_events else None
         try:
             with NWBHDF5IO(str(tmp), "w") as io:

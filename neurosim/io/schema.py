@@ -32,12 +32,16 @@ SCHEMA: dict[str, Entry] = {
     "recording/traces_adc": Entry("int16", "(S, C)", "ADC code",
                                   "chip output after front end (band-pass, gain, saturation) and ADC; uV = code * attrs adc_lsb_uV"),
     # ground truth
-    "ground_truth/spike_times_s": Entry("float64", "(N,)", "s", "true spike times (trough of the template on its best channel)"),
-    "ground_truth/spike_samples": Entry("int64", "(N,)", "sample", "true spike times as sample indices"),
+    "ground_truth/spike_times_s": Entry("float64", "(N,)", "s", "true spike times: the extremum (largest absolute value) of the unit's raw template on its best channel"),
+    "ground_truth/spike_samples": Entry("int64", "(N,)", "sample", "true spike times as sample indices (nearest sample; SpikeInterface's spike frames)"),
     "ground_truth/spike_units": Entry("int32", "(N,)", "", "unit index of each spike"),
     "ground_truth/units/positions_um": Entry("float64", "(U, 3)", "um", "soma positions (tissue frame, surface z = 0)"),
     "ground_truth/units/cell_type": Entry("int8", "(U,)", "", "0 pyramidal (excitatory), 1 interneuron (inhibitory)"),
     "ground_truth/units/orientation": Entry("float64", "(U, 3)", "", "unit vector of the cell's main axis"),
+    "ground_truth/units/cell_class": Entry("int8", "(U,)", "", "morphological class, index into attrs cell_class_names (electrode_models.CELL_CLASSES)"),
+    "ground_truth/units/morphology_variant": Entry("int16", "(U,)", "", "morphological variant of the class (electrode_models.cell_variant)"),
+    "ground_truth/units/spin_rad": Entry("float64", "(U,)", "rad", "rotation of the cell about its main axis"),
+    "ground_truth/units/generated": Entry("bool", "(U,)", "", "True: beyond the reach radius, fires as an independent renewal process (no synapses)"),
     "ground_truth/units/firing_rate_hz": Entry("float64", "(U,)", "Hz", "mean firing rate over the recording"),
     "ground_truth/units/peak_amplitude_uV": Entry("float32", "(U,)", "uV", "signed peak of the raw template on its best channel"),
     "ground_truth/units/snr": Entry("float32", "(U,)", "", "filtered template peak on best channel / noise sigma (MAD) there"),
@@ -90,7 +94,10 @@ ROOT_ATTRS: dict[str, dict[str, str]] = {
                   "adc_lsb_uV": "input-referred size of one ADC code", "gain_v_per_v": "front-end gain",
                   "stored_traces": "optional: trace datasets present: all, adc or none "
                                    "(recording.store_traces; absent in older files: all)"},
-    "ground_truth/templates": {"nbefore": "template samples before the spike time", "fs_hz": "template sampling rate"},
+    "ground_truth/templates": {"nbefore": "template samples before the spike time: each template's extremum on its best channel is at sample nbefore",
+                               "fs_hz": "template sampling rate"},
+    "ground_truth/units": {"cell_class_names": "optional: JSON list of the morphological class names "
+                                               "indexed by ground_truth/units/cell_class"},
     "probe": {"layout": "layout name", "material": "site material",
               "anatomical_class": "intracortical, subdural, epidural or endovascular",
               "days_since_implant": "chronic state of the implant"},
@@ -119,6 +126,11 @@ def markdown() -> str:
              "K sparse channels per unit, E chip events.", "",
              "Files are written to a temporary name and renamed when complete, so a file under "
              "its final name is always whole.", "",
+             "Conventions: positions are in the tissue frame (µm; x, y horizontal, z up, cortical "
+             "surface z = 0, depth = -z); `neurosim.io.read_sorting` gives SpikeInterface's "
+             "`gt_unit_locations` in the probe's frame instead (see `docs/interop.md`). A spike's time "
+             "is the extremum (largest absolute value) of its unit's raw template on the best channel, "
+             "template sample `nbefore`; `spike_samples` is that time rounded to the nearest sample.", "",
              "## Datasets", "", "| path | dtype | shape | unit | meaning |", "|---|---|---|---|---|"]
     for path, e in SCHEMA.items():
         lines.append(f"| `/{path}` | {e.dtype} | {e.shape} | {e.unit} | {e.description} |")

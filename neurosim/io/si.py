@@ -8,13 +8,20 @@ does not import it (the public functions are re-exported lazily).
   ``get_traces`` call, so it pickles and runs in SpikeInterface's parallel chunk executor; the probe
   from ``/probe/probeinterface_json``.
 - :func:`read_sorting` — the ground truth as a :class:`~spikeinterface.core.NumpySorting` with unit
-  properties (soma position, cell type, SNR, firing rate, best channel).
+  properties (soma position in the probe's frame and in the tissue frame, cell type, SNR, firing
+  rate, best channel).
 - :func:`read_templates` — the sparse ground-truth templates as
   :class:`~spikeinterface.core.Templates`.
 - :func:`read_events_as_sorting` — the chip's threshold crossings, one "unit" per channel.
 
 Channel ids are the integer channel indices of the file (``0 .. C-1``), as in ``/chip/events/channel``;
 unit ids are the integer unit indices (``0 .. U-1``), as in ``/ground_truth/spike_units``.
+
+Frames: with ``probe_ndim=2`` (default) positions are in SpikeInterface's frame of the probe
+(:class:`~neurosim.io._interop.ProbeFrame`): channel locations are the 2-D probe coordinates and
+``gt_unit_locations`` adds the signed distance off the probe plane (> 0 in front of the
+contacts). With ``probe_ndim=3`` both are in the tissue frame. Spike frames are the sample of
+each spike's time: the extremum of the unit's raw template (``nbefore`` in the templates).
 """
 
 from __future__ import annotations
@@ -27,7 +34,8 @@ import numpy as np
 from spikeinterface.core import BaseRecording, BaseRecordingSegment, NumpySorting, Templates
 from spikeinterface.core.base import minimum_spike_dtype
 
-from neurosim.io._interop import open_neurosim, read_cell_type_labels, read_probegroup, to_2d_probe
+from neurosim.io._interop import (ProbeFrame, open_neurosim, read_cell_type_labels, read_probegroup,
+                                  to_2d_probe)
 
 __all__ = ["NeurosimRecording", "read_recording", "read_sorting", "read_templates",
            "read_events_as_sorting"]
@@ -44,15 +52,28 @@ def _check_probe_ndim(probe_ndim) -> int:
 
 
 def _probe_for_si(f: h5py.File, probe_ndim: int):
-    """The file's probe group, projected to 2D (in the plane of the contacts) when asked."""
+    """The file's probe group, projected to 2D (onto the axes of its :class:`ProbeFrame`) when asked.
+
+    A probe whose contacts would overlap in 2-D (threads on a grid) becomes one 2-D probe per
+    shank, as SpikeInterface's own NWB reader does with electrode groups.
+    """
     from probeinterface import ProbeGroup
 
     group = read_probegroup(f)
     if probe_ndim == 3:
         return group
+    axes = ProbeFrame.of_probegroup(group).axes
+    cols = ["xyz".index(a) for a in axes]
     out = ProbeGroup()
     for probe in group.probes:
-        out.add_probe(to_2d_probe(probe))
+        xy = probe.contact_positions[:, cols]
+        if len(np.unique(xy, axis=0)) == len(xy) or probe.shank_ids is None:
+            out.add_probe(to_2d_probe(probe, axes))
+            continue
+        for shank in dict.fromkeys(probe.shank_ids):  # in order of appearance
+            part = probe.get_slice(probe.shank_ids == shank)
+            part.annotate(**probe.annotations)
+            out.add_probe(to_2d_probe(part, axes))
     return out
 
 
@@ -94,9 +115,10 @@ class NeurosimRecording(BaseRecording):
         gain = ``recording`` attribute ``adc_lsb_uV`` (input-referred µV per code), offset 0.
     probe_ndim : {2, 3}
         ``2`` (default): the probe projected onto the two tissue axes along which its contacts
-        spread most (``"xz"`` for a vertical shank; recorded in the probe annotation
-        ``neurosim_plane_axes``), which is what SpikeInterface's sorters and plots expect.
-        ``3``: the probe as stored, in the tissue frame (use
+        spread most (``"xz"`` for a vertical shank, ``"xy"`` for a Utah array or a surface grid;
+        recorded in the probe annotation ``neurosim_plane_axes``), which is what
+        SpikeInterface's sorters and plots expect; :func:`read_sorting` gives unit locations in
+        the same frame. ``3``: the probe as stored, in the tissue frame (use
         ``get_channel_locations(axes="xyz")``).
 
     Notes
@@ -125,8 +147,8 @@ class NeurosimRecording(BaseRecording):
         self.add_recording_segment(_H5Segment(str(file_path), dataset, fs, num_samples))
         self.set_channel_gains(gain)
         self.set_channel_offsets(0.0)
-        if num_channels:
-            self.set_probegroup(probegroup)
+        if num_channels:  # per-shank 2-D probes of a non-planar array may overlap
+            self.set_probegroup(probegroup, check_overlap=probe_ndim == 3 or len(probegroup.probes) == 1)
         self.set_property("tissue_position_um", np.asarray(tissue_um, float))
         if alive is not None:  # newer files: chronic yield loss
             self.set_property("channel_alive", np.asarray(alive, bool))
@@ -172,39 +194,58 @@ def _sorting(samples: np.ndarray, units: np.ndarray, fs: float, num_units: int) 
 
 _GT = ("ground_truth/spike_samples", "ground_truth/spike_units", "ground_truth/units/positions_um",
        "ground_truth/units/cell_type", "ground_truth/units/firing_rate_hz", "ground_truth/units/snr",
-       "ground_truth/units/best_channel", "ground_truth/units/peak_amplitude_uV")
+       "ground_truth/units/best_channel", "ground_truth/units/peak_amplitude_uV",
+       "probe/probeinterface_json")
 
 
-def read_sorting(path) -> NumpySorting:
+def read_sorting(path, *, probe_ndim: int = 2) -> NumpySorting:
     """The ground-truth spike trains of a neurosim file as a SpikeInterface sorting.
 
     Parameters
     ----------
     path : str or Path
         A neurosim HDF5 file.
+    probe_ndim : {2, 3}
+        Frame of ``gt_unit_locations``: that of :func:`read_recording` with the same
+        ``probe_ndim`` (2, default: the probe's frame; 3: the tissue frame).
 
     Returns
     -------
     NumpySorting
-        Unit ids ``0 .. U-1`` (every simulated cell, also those that never fired). Properties:
-        ``gt_unit_locations`` (soma position, µm, shape (U, 3), tissue frame — the property
-        name SpikeInterface's ``generate_ground_truth_recording`` uses), ``cell_type``
-        (``"pyramidal"`` / ``"interneuron"``), ``firing_rate_hz`` (Hz), ``snr`` (filtered
-        template peak / noise sigma on the best channel), ``best_channel`` (-1: none),
-        ``peak_amplitude_uV`` (µV), and ``alive`` (False: lost around the implant) where the
-        file has ``/ground_truth/units/alive``.
+        Unit ids ``0 .. U-1`` (every simulated cell, also those that never fired); spike frames
+        are ``/ground_truth/spike_samples``, the sample of each spike's time, where the unit's
+        raw template has its extremum (template sample ``nbefore``). Properties:
+
+        - ``gt_unit_locations`` (µm, shape (U, 3); SpikeInterface's name for ground-truth
+          positions, as in its ``generate_ground_truth_recording``): the soma in the frame of
+          ``read_recording(path, probe_ndim=...).get_channel_locations()``. ``probe_ndim=2``:
+          columns 0-1 are the soma's 2-D probe coordinates, column 2 its signed distance off the
+          probe plane, > 0 on the side the contacts face (for contacts that are not in one plane,
+          threads on a grid or the stent, the tissue coordinate along the third axis); see
+          :class:`~neurosim.io._interop.ProbeFrame`. ``probe_ndim=3``: the tissue frame.
+        - ``tissue_position_um`` (µm, (U, 3)): the soma in the twin's tissue frame (x, y
+          horizontal, z up, cortical surface z = 0), as ``/ground_truth/units/positions_um``.
+        - ``cell_type`` (``"pyramidal"`` / ``"interneuron"``), ``firing_rate_hz`` (Hz), ``snr``
+          (filtered template peak / noise sigma on the best channel), ``best_channel`` (-1:
+          none), ``peak_amplitude_uV`` (µV), and ``alive`` (False: lost around the implant)
+          where the file has ``/ground_truth/units/alive``.
 
     Raises
     ------
     FileNotFoundError, ValueError
-        When the file is missing, not a neurosim file, or lacks the ground truth.
+        When the file is missing, not a neurosim file, or lacks the ground truth or the probe;
+        when ``probe_ndim`` is not 2 or 3.
     """
+    probe_ndim = _check_probe_ndim(probe_ndim)
     with open_neurosim(path, required=_GT) as f:
         fs = float(f["recording"].attrs["fs_hz"])
         samples = f["ground_truth/spike_samples"][()].astype(np.int64)
         units = f["ground_truth/spike_units"][()].astype(np.int64)
+        tissue_um = f["ground_truth/units/positions_um"][()].astype(float)
+        frame = ProbeFrame.of_probegroup(read_probegroup(f)) if probe_ndim == 2 else None
         props = {
-            "gt_unit_locations": f["ground_truth/units/positions_um"][()].astype(float),
+            "gt_unit_locations": tissue_um if frame is None else frame.to_probe(tissue_um),
+            "tissue_position_um": tissue_um,
             "cell_type": read_cell_type_labels(f["ground_truth/units/cell_type"][()]),
             "firing_rate_hz": f["ground_truth/units/firing_rate_hz"][()].astype(float),
             "snr": f["ground_truth/units/snr"][()].astype(float),
@@ -240,7 +281,8 @@ def read_templates(path, *, probe_ndim: int = 2) -> Templates:
         Raw (unfiltered) templates in µV, sparse: ``templates_array`` of shape
         (U, T, K) with each unit's channels in ascending channel order, ``sparsity_mask`` of
         shape (U, C); ``get_dense_templates()`` gives (U, T, C). ``nbefore`` samples precede the
-        spike time (the trough on the best channel).
+        spike time, which is the template's extremum (largest |value| on the unit's best
+        channel) at sample ``nbefore``.
 
     Raises
     ------

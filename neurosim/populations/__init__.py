@@ -25,7 +25,7 @@ from neurosim.populations.poisson import poisson_rates_hz
 from neurosim.populations.placement import (background_cell_count, draw_orientations,
                                             expected_cell_count, place_cells)
 
-__all__ = ["Activity", "CELL_TYPE_NAMES", "PYRAMIDAL", "INTERNEURON", "simulate_population",
+__all__ = ["Activity", "CELL_TYPE_NAMES", "PYRAMIDAL", "INTERNEURON", "simulate_population", "firing_radius_um",
            "place_cells", "expected_cell_count", "background_cell_count", "simulate_balanced_ei",
            "BalancedParams", "simulate_motor", "MotorParams", "MODELS"]
 
@@ -66,7 +66,7 @@ def simulate_population(population, contact_positions_um: np.ndarray, duration_s
     """
     if population.model not in MODELS:
         raise ValueError(f"population.model must be one of {MODELS}, got {population.model!r}")
-    place_ss, net_ss, jitter_ss = seed_sequence.spawn(3)
+    place_ss, net_ss, jitter_ss, morph_ss, outer_ss = seed_sequence.spawn(5)
     place_rng = np.random.default_rng(place_ss)
     positions, types, orientations = place_cells(
         contact_positions_um, population.reach_radius_um, population.density_per_mm3,
@@ -88,10 +88,20 @@ def simulate_population(population, contact_positions_um: np.ndarray, duration_s
     order = np.argsort(labels, kind="stable")
     positions, types, orientations, labels = (positions[order], types[order], orientations[order],
                                               labels[order])
-    bg_radius = population.background_radius_um or 3.0 * population.reach_radius_um
-    num_bg = background_cell_count(contact_positions_um, population.reach_radius_um, bg_radius,
+    outer = firing_radius_um(population)
+    bg_radius = population.background_radius_um or 3.0 * outer
+    num_bg = background_cell_count(contact_positions_um, outer, max(bg_radius, outer * (1 + 1e-9)),
                                    population.density_per_mm3)
     if population.model == "poisson":  # nothing to simulate: spike trains are generated on demand
+        if outer > population.reach_radius_um:  # the generated shell is more of the same trains
+            o_pos, o_types, o_ori = place_cells(contact_positions_um, outer, population.density_per_mm3,
+                                                population.excitatory_fraction,
+                                                population.reach_radius_um, np.random.default_rng(outer_ss))
+            positions, types, orientations = (np.concatenate([positions, o_pos]),
+                                              np.concatenate([types, o_types]),
+                                              np.concatenate([orientations, o_ori]))
+            labels = np.concatenate([labels, o_types.astype(np.int64)])
+        morph = _morphology(types, positions, population, morph_ss)
         opt = population.poisson
         rates = poisson_rates_hz(types, (opt.pyramidal_median_hz, opt.interneuron_median_hz),
                                  opt.rate_sigma_ln, opt.max_rate_hz, np.random.default_rng(jitter_ss))
@@ -102,7 +112,7 @@ def simulate_population(population, contact_positions_um: np.ndarray, duration_s
                         num_background_cells=num_bg, background_radius_um=float(bg_radius),
                         background_rate_hz=float(rates.mean()) if rates.size else 0.0, device="none",
                         stream_rates_hz=rates, stream_cell_ids=np.arange(len(types), dtype=np.int64),
-                        stream_seed=net_seed, stream_refractory_s=opt.refractory_ms * 1e-3)
+                        stream_seed=net_seed, stream_refractory_s=opt.refractory_ms * 1e-3, **morph)
     device = choose_device(population.device, len(types))
     logger.info("%s: %d cells on the %s device", population.model, len(types), device)
     if population.model == "motor_cortex":
@@ -135,13 +145,81 @@ def simulate_population(population, contact_positions_um: np.ndarray, duration_s
     rng = np.random.default_rng(jitter_ss)
     times = times + rng.random(times.shape) * dt_ms * 1e-3
     times = np.minimum(times, np.nextafter(duration_s, 0.0))
-    o = np.lexsort((units, times))
     rate = len(times) / (len(types) * duration_s) if len(types) and duration_s > 0 else 0.0
+    num_generated = 0
+    if outer > population.reach_radius_um:
+        shell = _generated_shell(population, contact_positions_um, positions, types, labels, names,
+                                 times, units, duration_s, outer, outer_ss)
+        positions, types, orientations, labels, names, times, units, num_generated = (
+            shell[0], shell[1], np.concatenate([orientations, shell[2]]), *shell[3:])
+        if "behaviour" in extra and "preferred_direction_rad" in extra["behaviour"]:
+            pd = np.asarray(extra["behaviour"]["preferred_direction_rad"], float)  # generated: untuned
+            extra["behaviour"]["preferred_direction_rad"] = np.concatenate([pd, np.full(num_generated, np.nan)])
+    morph = _morphology(types, positions, population, morph_ss)
+    o = np.lexsort((units, times))
     return Activity(spike_times_s=times[o], spike_units=units[o], positions_um=positions,
                     cell_types=types, orientations=orientations, duration_s=float(duration_s),
                     population_labels=labels, population_names=tuple(names),
                     num_background_cells=num_bg, background_radius_um=float(bg_radius),
-                    background_rate_hz=float(rate), device=device, **extra)
+                    background_rate_hz=float(rate), device=device, **morph, **extra)
+
+
+def firing_radius_um(population) -> float:
+    """Outer radius of the cells that fire (network + generated shell), µm."""
+    return max(float(population.outer_radius_um or 0.0), float(population.reach_radius_um))
+
+
+def _morphology(types, positions, population, seed_sequence) -> dict:
+    """Per-cell morphological class (by E/I and layer), variant and spin (the Activity fields)."""
+    import electrode_models as em
+
+    rng = np.random.default_rng(seed_sequence)
+    n = len(types)
+    return {"cell_class": em.assign_cell_classes(np.asarray(types) == PYRAMIDAL, -positions[:, 2], rng,
+                                                 population.column.layer_boundaries_um),
+            "morphology_variant": em.draw_variants(n, rng), "spin_rad": em.draw_spin_rad(n, rng)}
+
+
+def _generated_shell(population, contacts, positions, types, labels, names, times, units, duration_s,
+                     outer_um, seed_sequence):
+    """Cells between the reach and the outer radius, firing as independent renewal processes.
+
+    Each generated cell takes the rate of a simulated cell of its type drawn at random (the
+    network's own rate distribution, near-silent cells included), and fires as a Poisson process
+    with a 2 ms dead time (:func:`~neurosim.populations.poisson.poisson_spikes`). Its population is
+    ``"<name of its type> (generated)"``; it has no synapses and no LFP dipole.
+
+    Returns positions, types, orientations (of the new cells only), labels, names, times, units
+    (all spikes, network first) and the number of generated cells.
+    """
+    from neurosim.populations.poisson import poisson_spikes
+
+    rng = np.random.default_rng(seed_sequence)
+    o_pos, o_types, o_ori = place_cells(contacts, outer_um, population.density_per_mm3,
+                                        population.excitatory_fraction, population.reach_radius_um, rng)
+    if population.model == "cortical_column":  # the layer's own E/I mix, as in the network
+        col = assign_populations(-o_pos[:, 2], population.column.layer_boundaries_um, rng)
+        o_types = np.where(col >= 0, col % 2, o_types).astype(np.int8)
+        o_ori = draw_orientations(o_types, rng)
+    n_new = len(o_types)
+    refractory_s = 2e-3
+    sim_rates = np.bincount(units, minlength=len(types)) / duration_s if duration_s > 0 else np.zeros(len(types))
+    rates = np.zeros(n_new)
+    for t in (PYRAMIDAL, INTERNEURON):
+        pool = sim_rates[types == t]
+        mine = o_types == t
+        if pool.size and mine.any():
+            rates[mine] = rng.choice(pool, size=int(mine.sum()))
+    rates = np.minimum(rates, 0.5 / refractory_s)
+    seed = int(rng.integers(2 ** 63))
+    g_times, g_units = poisson_spikes(rates, np.arange(n_new, dtype=np.int64), seed, refractory_s,
+                                      0.0, float(duration_s))
+    n_names = len(names)
+    type_names = ("E", "I") if tuple(names) == ("E", "I") else CELL_TYPE_NAMES
+    new_names = tuple(names) + tuple(f"{type_names[t]} (generated)" for t in (PYRAMIDAL, INTERNEURON))
+    return (np.concatenate([positions, o_pos]), np.concatenate([types, o_types]).astype(np.int8), o_ori,
+            np.concatenate([labels, n_names + o_types.astype(np.int64)]), new_names,
+            np.concatenate([times, g_times]), np.concatenate([units, g_units + len(types)]), n_new)
 
 
 def _mean_axis(orientations: np.ndarray) -> np.ndarray:

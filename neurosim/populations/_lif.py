@@ -3,7 +3,8 @@
 Shared engine of :mod:`~neurosim.populations.balanced` and :mod:`~neurosim.populations.column`.
 Cells of population ``p`` occupy one contiguous block of indices. Per cell::
 
-    tau_m dv/dt = -(v - E_L) + I_e + I_i + I_dc - w          (v in mV; I in mV, i.e. R_m * current)
+    tau_m dv/dt = -(v - E_L) + I_e + I_i + I_dc,k - w        (v in mV; I in mV, i.e. R_m * current)
+    I_dc,k = I_dc[p] + sigma_exc * xi_k,   xi_k ~ N(0, 1) per cell, fixed
     tau_s dI_e/dt = -I_e,   tau_s dI_i/dt = -I_i,   tau_w dw/dt = -w
     v > V_th  ->  v = V_reset (bursting cells: V_th - 2 mV), w += b,  refractory t_ref
 
@@ -20,8 +21,21 @@ Assumptions
 - Bursting cells (a fraction of the excitatory cells) reset just below threshold and carry a
   spike-triggered adaptation ``b`` with ``tau_w``: they fire bursts of 2-4 spikes a few ms apart
   (adaptive LIF, e.g. Gerstner et al. 2014 ch. 6).
+- Heterogeneous excitability: each cell's resting potential (equivalently its distance to
+  threshold) is offset by a fixed Gaussian ``sigma_exc * xi_k`` (``excitability_sd_mV``). Through
+  the expansive f-I curve of the fluctuation-driven regime a Gaussian spread of inputs gives a
+  skewed, approximately log-normal distribution of rates with near-silent cells (Roxin et al.
+  2011; as in the threshold-heterogeneous E/I networks of Mejias & Longtin 2014). Cortical
+  pyramidal cells of one class differ in resting potential and in threshold with an SD of about
+  4 mV each (the experimental ranges compiled in PLoS Comput Biol 15:e1006781, 2019, Table 1).
 - Synaptic currents for the LFP proxy are summed over the excitatory (pyramidal) cells of each
   population and sampled every ``lfp_dt_ms``.
+
+References
+----------
+Roxin A, Brunel N, Hansel D, Mongillo G, van Vreeswijk C (2011) J Neurosci 31:16217-16226.
+Mejias JF, Longtin A (2014) Front Comput Neurosci 8:107.
+PLoS Comput Biol (2019) 15:e1006781, doi:10.1371/journal.pcbi.1006781 (Table 1).
 """
 
 from __future__ import annotations
@@ -32,11 +46,18 @@ from dataclasses import asdict, dataclass
 import numpy as np
 from tqdm.auto import tqdm
 
+from electrode_models._validation import check_range
 from neurosim.populations._brian import brian_device, build_key, run_network
 
-__all__ = ["LIFNetwork", "simulate_lif", "connectivity"]
+__all__ = ["LIFNetwork", "simulate_lif", "connectivity", "DEFAULT_EXCITABILITY_SD_MV"]
 
 logger = logging.getLogger(__name__)
+
+#: Default SD across cells of the resting-potential offset, mV, of the network builders (and of
+#: ``population.excitability_sd_mV``): below the ~4 mV SD each of resting potential and threshold
+#: of cortical pyramidal cells (PLoS Comput Biol 15:e1006781, Table 1), because in the balanced
+#: network the random in-degrees already spread the mean input across cells.
+DEFAULT_EXCITABILITY_SD_MV = 2.0
 
 
 @dataclass(frozen=True)
@@ -45,6 +66,8 @@ class LIFNetwork:
 
     ``in_degree`` and ``jump_mV`` are (P, P) nested tuples indexed [post, pre]; ``jump_mV`` is the
     magnitude of the synaptic current jump (mV of R_m * I), its sign set by the presynaptic type.
+    ``excitability_sd_mV`` is the standard deviation across cells of a fixed offset of the resting
+    potential (mV), drawn per cell from the seed.
     """
 
     sizes: tuple[int, ...]
@@ -70,8 +93,12 @@ class LIFNetwork:
     burst_fraction: float = 0.0
     burst_adaptation_mV: float = 4.0
     burst_tau_ms: float = 100.0
+    excitability_sd_mV: float = 0.0
     record_currents: bool = False
     lfp_dt_ms: float = 1.0
+
+    def __post_init__(self):
+        check_range("excitability_sd_mV", self.excitability_sd_mV, 0.0, None, "mV")
 
     def per_pop(self, name: str, default: float = 0.0) -> np.ndarray:
         values = getattr(self, name)
@@ -116,7 +143,8 @@ def simulate_lif(spec: LIFNetwork, duration_s: float, seed: int, device: str = "
     duration_s : float
         Biological time, s.
     seed : int
-        Seeds connectivity, initial state, bursting cells (NumPy) and the Poisson input (Brian2).
+        Seeds connectivity, initial state, bursting cells, excitability offsets (NumPy) and the
+        Poisson input (Brian2).
     device : {"runtime", "cpp_standalone"}
     progress : bool
         Progress bar (runtime device only).
@@ -125,7 +153,8 @@ def simulate_lif(spec: LIFNetwork, duration_s: float, seed: int, device: str = "
     -------
     dict
         ``spike_times_s`` (float64, on the ``dt_ms`` grid), ``spike_units`` (int64), sorted by time
-        then unit; ``is_bursting`` (bool per cell); with ``record_currents`` also
+        then unit; ``is_bursting`` (bool per cell); ``rest_offset_mV`` (float64 per cell: the
+        excitability offset added to the resting potential, mV); with ``record_currents`` also
         ``current_time_s`` (n_t,), ``i_exc_mV`` and ``i_inh_mV`` (n_t, P): R_m * synaptic current
         summed over the excitatory cells of each population, mV.
     """
@@ -135,11 +164,14 @@ def simulate_lif(spec: LIFNetwork, duration_s: float, seed: int, device: str = "
     exc_cell = np.asarray(spec.excitatory, dtype=bool)[pop_of] if n else np.zeros(0, bool)
     bursting = exc_cell & (rng.random(n) < spec.burst_fraction)
     result = {"spike_times_s": np.zeros(0), "spike_units": np.zeros(0, np.int64),
-              "is_bursting": bursting}
+              "is_bursting": bursting, "rest_offset_mV": np.zeros(n)}
     if n == 0:
         return result
     syn = connectivity(spec, rng)
     v0 = spec.v_rest_mV + rng.random(n) * (spec.v_threshold_mV - spec.v_rest_mV)
+    # drawn last, so the other draws do not depend on it
+    offset_mV = spec.excitability_sd_mV * rng.standard_normal(n)
+    result["rest_offset_mV"] = offset_mV
     spec_dict = asdict(spec)
     key = build_key({"spec": spec_dict, "seed": int(seed), "duration_s": float(duration_s)}) \
         if device == "cpp_standalone" else None
@@ -169,7 +201,7 @@ def simulate_lif(spec: LIFNetwork, duration_s: float, seed: int, device: str = "
                            refractory=spec.refractory_ms * ms, method="exact", namespace=ns,
                            dt=dt, name="cells")
         g.tau_m = np.asarray(spec.tau_m_ms)[pop_of] * ms
-        g.I_dc = spec.per_pop("dc_mV")[pop_of] * mV
+        g.I_dc = (spec.per_pop("dc_mV")[pop_of] + offset_mV) * mV
         g.lam_e = spec.per_pop("bg_rate_e_hz")[pop_of] * Hz
         g.lam_i = spec.per_pop("bg_rate_i_hz")[pop_of] * Hz
         g.J_bg_e = spec.per_pop("bg_jump_e_mV")[pop_of] * mV

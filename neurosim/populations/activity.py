@@ -67,6 +67,16 @@ class Activity:
         Seed of the generated spike trains.
     stream_refractory_s : float
         Refractory period of the generated spike trains, s.
+    cell_class : np.ndarray, shape (num_cells,), int8, optional
+        Morphological class of each cell, an index into :data:`electrode_models.CELL_CLASSES`
+        (L2/3, L4, L5, L6 excitatory; basket, Martinotti, chandelier), drawn from its E/I type and
+        soma depth (:func:`electrode_models.assign_cell_classes`). None: the legacy two-shape
+        library (``"pyramidal"``/``"interneuron"`` aliases of the cell types).
+    morphology_variant : np.ndarray, shape (num_cells,), int16, optional
+        Which morphological variant of its class each cell has (dendritic lengths, diameters,
+        soma size, spike width: :func:`electrode_models.cell_variant`).
+    spin_rad : np.ndarray, shape (num_cells,), float64, optional
+        Rotation of each cell about its own main axis, rad.
     """
 
     spike_times_s: np.ndarray
@@ -87,6 +97,9 @@ class Activity:
     stream_cell_ids: np.ndarray | None = None
     stream_seed: int = 0
     stream_refractory_s: float = 0.0
+    cell_class: np.ndarray | None = None
+    morphology_variant: np.ndarray | None = None
+    spin_rad: np.ndarray | None = None
 
     @property
     def num_cells(self) -> int:
@@ -118,6 +131,27 @@ class Activity:
             return np.asarray(self.stream_rates_hz, float)
         counts = np.bincount(self.spike_units, minlength=self.num_cells)
         return counts / self.duration_s
+
+    def generated_mask(self) -> np.ndarray:
+        """True for the cells beyond ``population.reach_radius_um`` (up to ``outer_radius_um``) that
+        fire as independent renewal processes with the network's rate distribution instead of
+        being simulated in the network (their population name ends in ``"(generated)"``)."""
+        if self.population_labels is None or not self.population_names:
+            return np.zeros(self.num_cells, bool)
+        gen = np.array([n.endswith("(generated)") for n in self.population_names], bool)
+        return gen[np.asarray(self.population_labels, np.int64)]
+
+    def template_cells(self) -> dict:
+        """Keyword arguments that describe the cells to :func:`electrode_models.compute_templates`:
+        ``cell_classes`` (names), ``variants`` and ``spin_rad`` (legacy activities without classes:
+        the ``"pyramidal"``/``"interneuron"`` aliases, variant 0, no spin)."""
+        if self.cell_class is None:
+            return {"cell_classes": self.type_names()}
+        from electrode_models import CELL_CLASSES
+
+        return {"cell_classes": np.asarray(CELL_CLASSES)[np.asarray(self.cell_class, np.int64)],
+                "variants": np.asarray(self.morphology_variant, np.int64),
+                "spin_rad": np.asarray(self.spin_rad, np.float64)}
 
     def type_names(self) -> np.ndarray:
         """Cell type names, shape (num_cells,)."""

@@ -14,6 +14,15 @@ and variance of its input are preserved), and the full model is recovered when a
 simulated. Excitatory Poisson inputs of different sizes are lumped into one compound-Poisson
 source with the same mean and variance.
 
+Heterogeneous excitability (``excitability_sd_mV``, default 2 mV): each cell's resting potential
+is offset by a fixed N(delta_p, s^2) (see :mod:`~neurosim.populations._lif`). Because the
+unsimulated inputs arrive at fixed published rates, the scaled network cannot rebalance; the
+mean offset delta_p of population p is the shift that keeps its mean rate in the diffusion
+approximation (:func:`~neurosim.populations._meanfield.rate_preserving_shift_mV` at
+:func:`operating_point`; -0.9 to -0.4 mV for s = 2 mV). Without it the within-population rates
+are nearly equal (SD of ln rate 0.05-0.15 on a 960-cell column over 10 s); with it 0.7-1.2, the
+sparse L2/3e has 15 % of its cells below 0.1 Hz, and the layer means stay those of the model.
+
 Assumptions
 -----------
 - Cells in layer 1 (almost no pyramidal cells; not part of the microcircuit) and below layer 6
@@ -28,16 +37,18 @@ References
 Potjans TC, Diesmann M (2014) Cereb Cortex 24:785-806 (Tables 4-5; rates in Fig. 6).
 van Albada SJ, Helias M, Diesmann M (2015) PLoS Comput Biol 11:e1004490 (scaling).
 Meyer HS et al. (2010) Cereb Cortex 20:2277 (layer thickness in rat S1).
+Roxin A et al. (2011) J Neurosci 31:16217 (skewed rates from a Gaussian spread of inputs).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from neurosim.populations._lif import LIFNetwork
+from neurosim.populations._lif import DEFAULT_EXCITABILITY_SD_MV, LIFNetwork
+from neurosim.populations._meanfield import rate_preserving_shift_mV
 
 __all__ = ["POPULATION_NAMES", "FULL_SIZES", "CONNECTION_PROBABILITY", "EXTERNAL_IN_DEGREE",
-           "PUBLISHED_RATES_HZ", "assign_populations", "column_network"]
+           "PUBLISHED_RATES_HZ", "assign_populations", "column_network", "operating_point"]
 
 POPULATION_NAMES = ("L23e", "L23i", "L4e", "L4i", "L5e", "L5i", "L6e", "L6i")
 #: Cells per population in the full 1 mm² microcircuit (Potjans & Diesmann 2014, Table 5).
@@ -60,6 +71,7 @@ PUBLISHED_RATES_HZ = np.array([0.86, 2.8, 4.45, 5.7, 7.6, 8.7, 1.1, 7.7])
 _EXCITATORY = (True, False) * 4
 _BACKGROUND_RATE_HZ = 8.0
 _PSC_PA, _C_M_PF, _TAU_M_MS, _G = 87.8, 250.0, 10.0, 4.0
+_TAU_SYN_MS, _V_REST_MV, _V_THRESHOLD_MV, _REFRACTORY_MS = 0.5, -65.0, -50.0, 2.0
 
 
 def full_in_degree() -> np.ndarray:
@@ -95,8 +107,40 @@ def assign_populations(depth_um: np.ndarray, layer_boundaries_um, rng: np.random
     return np.where(inside, 2 * layer_c + inhibitory, -1).astype(np.int64)
 
 
+def _weights_mV() -> np.ndarray:
+    """Synaptic current jumps w[post, pre] (mV of R_m * I), signed: + excitatory, - inhibitory."""
+    jump = _PSC_PA * _TAU_M_MS / _C_M_PF  # mV of R_m * I (R_m = tau_m / C_m = 40 MOhm)
+    w = np.where(np.array(_EXCITATORY)[None, :], jump, -_G * jump) * np.ones((8, 8))
+    w[0, 2] *= 2.0  # L4e -> L2/3e doubled (P&D 2014)
+    return w
+
+
+def operating_point() -> tuple[np.ndarray, np.ndarray]:
+    """Mean free membrane potential and noise amplitude of each population of the full model, mV.
+
+    With every input at its published rate (recurrent: :data:`PUBLISHED_RATES_HZ` through the
+    published in-degrees; external: ``K_ext`` inputs at 8 Hz): ``mu = V_rest + sum K r w tau_s``,
+    ``sigma^2 = sum K r w^2 tau_s^2 / tau_m`` (diffusion approximation; see
+    :mod:`~neurosim.populations._meanfield`). The scaled network has the same input mean and
+    variance by construction.
+
+    Returns
+    -------
+    mu_mV, sigma_mV : np.ndarray, shape (8,)
+    """
+    w = _weights_mV()
+    tau_s, tau_m = _TAU_SYN_MS * 1e-3, _TAU_M_MS * 1e-3
+    jump = _PSC_PA * _TAU_M_MS / _C_M_PF
+    drive = full_in_degree() * PUBLISHED_RATES_HZ[None, :]
+    ext = EXTERNAL_IN_DEGREE * _BACKGROUND_RATE_HZ
+    mu = _V_REST_MV + ((drive * w).sum(1) + ext * jump) * tau_s
+    sigma = np.sqrt(((drive * w**2).sum(1) + ext * jump**2) * tau_s**2 / tau_m)
+    return mu, sigma
+
+
 def column_network(local_sizes, *, dt_ms: float = 0.1, oscillation_hz: float = 0.0,
                    oscillation_depth: float = 0.0, burst_fraction: float = 0.0,
+                   excitability_sd_mV: float = DEFAULT_EXCITABILITY_SD_MV,
                    record_currents: bool = False) -> LIFNetwork:
     """The :class:`LIFNetwork` of the simulated part of the microcircuit.
 
@@ -104,14 +148,19 @@ def column_network(local_sizes, *, dt_ms: float = 0.1, oscillation_hz: float = 0
     ----------
     local_sizes : sequence of 8 ints
         Simulated cells per population (order of :data:`POPULATION_NAMES`).
+    excitability_sd_mV : float
+        SD across cells of the resting-potential offset, mV (see
+        :mod:`~neurosim.populations._lif`). Each population's offsets are centred on the shift of
+        :func:`~neurosim.populations._meanfield.rate_preserving_shift_mV` at its
+        :func:`operating_point`, so the spread widens the rate distribution but keeps the
+        published mean rates (to the accuracy of the diffusion approximation).
     """
     n_loc = np.asarray(local_sizes, dtype=float)
     k_full = full_in_degree()
     k_loc = np.minimum(k_full, CONNECTION_PROBABILITY * n_loc[None, :])
     k_rem = k_full - k_loc
     jump = _PSC_PA * _TAU_M_MS / _C_M_PF  # mV of R_m * I (R_m = tau_m / C_m = 40 MOhm)
-    w = np.where(np.array(_EXCITATORY)[None, :], jump, _G * jump) * np.ones((8, 8))
-    w[0, 2] *= 2.0  # L4e -> L2/3e doubled (P&D 2014)
+    w = np.abs(_weights_mV())
     exc = np.array(_EXCITATORY)
     # excitatory background: external inputs + unsimulated excitatory cells, lumped into one
     # compound-Poisson source with the same mean (sum lam*w) and variance (sum lam*w^2)
@@ -122,12 +171,19 @@ def column_network(local_sizes, *, dt_ms: float = 0.1, oscillation_hz: float = 0
     bg_jump_e = second / mean
     bg_rate_e = mean**2 / second
     bg_rate_i = (k_rem[:, ~exc] * PUBLISHED_RATES_HZ[~exc][None, :]).sum(1)
+    lif = dict(tau_m_ms=_TAU_M_MS, tau_syn_ms=_TAU_SYN_MS, v_threshold_mV=_V_THRESHOLD_MV,
+               v_reset_mV=_V_REST_MV, refractory_ms=_REFRACTORY_MS)
+    shift = np.zeros(8)
+    if excitability_sd_mV > 0:
+        shift = np.array([rate_preserving_shift_mV(m, sd, excitability_sd_mV, **lif)
+                          for m, sd in zip(*operating_point())])
     return LIFNetwork(
         sizes=tuple(int(x) for x in n_loc), excitatory=_EXCITATORY, tau_m_ms=(_TAU_M_MS,) * 8,
         in_degree=tuple(map(tuple, k_loc.tolist())), jump_mV=tuple(map(tuple, w.tolist())),
         bg_rate_e_hz=tuple(bg_rate_e.tolist()), bg_jump_e_mV=tuple(bg_jump_e.tolist()),
         bg_rate_i_hz=tuple(bg_rate_i.tolist()), bg_jump_i_mV=(_G * jump,) * 8,
-        tau_syn_ms=0.5, v_rest_mV=-65.0, v_threshold_mV=-50.0, v_reset_mV=-65.0,
-        refractory_ms=2.0, delay_e_ms=1.5, delay_i_ms=0.75, dt_ms=dt_ms,
-        oscillation_hz=oscillation_hz, oscillation_depth=oscillation_depth,
-        burst_fraction=burst_fraction, record_currents=record_currents)
+        dc_mV=tuple(shift.tolist()), tau_syn_ms=_TAU_SYN_MS, v_rest_mV=_V_REST_MV,
+        v_threshold_mV=_V_THRESHOLD_MV, v_reset_mV=_V_REST_MV, refractory_ms=_REFRACTORY_MS,
+        delay_e_ms=1.5, delay_i_ms=0.75, dt_ms=dt_ms, oscillation_hz=oscillation_hz,
+        oscillation_depth=oscillation_depth, burst_fraction=burst_fraction,
+        excitability_sd_mV=excitability_sd_mV, record_currents=record_currents)

@@ -5,7 +5,11 @@ slow to simulate and its spikes too many to hold: each cell fires as a Poisson p
 absolute refractory period (dead time ``tau``), at a rate drawn from a log-normal distribution,
 as the spike trains of MEArec and SpikeInterface's ground-truth generator. Cortical firing rates
 are log-normally distributed across cells (Buzsáki & Mizuseki 2014, Nat. Rev. Neurosci. 15:264),
-pyramidal cells with medians of a few Hz and fast-spiking interneurons around 10-20 Hz.
+pyramidal cells with medians of a few Hz and fast-spiking interneurons around 10-20 Hz, and
+below the log-normal a tail of near-silent cells (the log-rate distribution is skewed to the left:
+Levenstein & Okun 2022, J Physiol 600:3055; rates below 0.01 Hz in some cells: Hromadka et al.
+2008, PLoS Biol 6:e16). :func:`poisson_rates_hz` draws that mixture: by default 7 % of the
+pyramidal cells fire at 0.01-0.1 Hz, as in the default ``balanced_ei`` network.
 
 Nothing is stored: the spikes of block ``b`` (``[b T, (b + 1) T)``, ``T`` =
 :data:`BLOCK_S`) of cell ``i`` are a pure function of ``(seed, cell_ids[i], b)`` through a
@@ -28,11 +32,19 @@ from numba import njit, prange
 # The SplitMix64 finaliser of the electrode noise generator: one counter-based generator for
 # every random stream of a run.
 from electrode_models._noise_kernels import splitmix64
+from electrode_models._validation import check_range
 
-__all__ = ["BLOCK_S", "poisson_rates_hz", "poisson_spikes"]
+__all__ = ["BLOCK_S", "SILENT_FRACTION", "SILENT_RANGE_HZ", "poisson_rates_hz", "poisson_spikes"]
 
 #: Length of a generation block, s. Fixed: changing it changes every spike train.
 BLOCK_S = 1.0
+#: Default near-silent fraction of (pyramidal cells, interneurons): that of the default
+#: ``balanced_ei`` network (7.5 % of its pyramidal cells and 0.5 % of its interneurons fire
+#: below 0.1 Hz over 30 s; docs/populations.md).
+SILENT_FRACTION = (0.07, 0.0)
+#: Range of near-silent rates, Hz (log-uniform): below 0.1 Hz, down to 0.01 Hz (Hromadka et al.
+#: 2008 report spontaneous rates below 0.01 Hz in some cells).
+SILENT_RANGE_HZ = (0.01, 0.1)
 _INV53 = 1.0 / 9007199254740992.0
 _S11 = np.uint64(11)
 _GAMMA = np.uint64(0x9E3779B97F4A7C15)
@@ -95,10 +107,57 @@ def _block_spikes(rates, cell_ids, seed, tau, block):
 
 
 def poisson_rates_hz(cell_types: np.ndarray, median_hz: tuple[float, float], sigma_ln: float,
-                     max_hz: float, rng: np.random.Generator) -> np.ndarray:
-    """Log-normal firing rates per cell: median per type (pyramidal, interneuron), clipped to max."""
-    med = np.asarray(median_hz, float)[np.asarray(cell_types, np.int64)]
-    return np.minimum(med * np.exp(sigma_ln * rng.standard_normal(med.shape)), max_hz)
+                     max_hz: float, rng: np.random.Generator, *,
+                     silent_fraction: tuple[float, float] = SILENT_FRACTION,
+                     silent_range_hz: tuple[float, float] = SILENT_RANGE_HZ) -> np.ndarray:
+    """Firing rate of each cell: log-normal, plus a near-silent fraction (per type).
+
+    A cell of type ``t`` (0: pyramidal, 1: interneuron) is near-silent with probability
+    ``silent_fraction[t]``, its rate then log-uniform in ``silent_range_hz``; otherwise its rate is
+    ``median_hz[t] * exp(sigma_ln * xi)``, ``xi ~ N(0, 1)``, clipped to ``max_hz``. Cortical rates
+    are log-normal across cells (Hromadka et al. 2008; Buzsaki & Mizuseki 2014) with a tail of
+    slow, near-silent cells below the log-normal (Levenstein & Okun 2022; some cells fire below
+    0.01 Hz: Hromadka et al. 2008); the defaults follow the default ``balanced_ei`` network
+    (docs/populations.md): 7 % of pyramidal cells near-silent, fast-spiking interneurons none
+    (all fire above 1 Hz: Vijayan et al. 2010).
+
+    Parameters
+    ----------
+    cell_types : np.ndarray of int, shape (num_cells,)
+        0 pyramidal, 1 interneuron.
+    median_hz : (float, float)
+        Median rate of the log-normal part per type, Hz.
+    sigma_ln : float
+        Standard deviation of ln(rate) of the log-normal part.
+    max_hz : float
+        Rates are clipped here, Hz.
+    rng : np.random.Generator
+    silent_fraction : (float, float)
+        Probability that a pyramidal cell / an interneuron is near-silent, each in [0, 1].
+    silent_range_hz : (float, float)
+        Range of the near-silent rates (log-uniform), Hz; ``0 < low <= high``.
+
+    Returns
+    -------
+    np.ndarray, float64, shape (num_cells,)
+        Rates, Hz. With ``silent_fraction = (0, 0)`` the draws (and rates) are those of the pure
+        log-normal of earlier versions.
+    """
+    if len(silent_fraction) != 2 or len(silent_range_hz) != 2:
+        raise ValueError(f"silent_fraction and silent_range_hz must be pairs, got {silent_fraction!r} "
+                         f"and {silent_range_hz!r}")
+    frac = np.array([check_range(f"silent_fraction[{k}]", x, 0.0, 1.0)
+                     for k, x in enumerate(silent_fraction)])
+    low = check_range("silent_range_hz[0]", silent_range_hz[0], 0.0, None, "Hz", low_inclusive=False)
+    high = check_range("silent_range_hz[1]", silent_range_hz[1], low, None, "Hz")
+    types = np.asarray(cell_types, np.int64)
+    med = np.asarray(median_hz, float)[types]
+    rates = np.minimum(med * np.exp(sigma_ln * rng.standard_normal(med.shape)), max_hz)
+    if np.any(frac > 0):  # drawn after the log-normal part, so it stays the same
+        silent = rng.random(med.shape) < frac[types]
+        quiet = np.exp(rng.uniform(np.log(low), np.log(high), med.shape))
+        rates = np.where(silent, quiet, rates)
+    return rates
 
 
 def poisson_spikes(rates_hz: np.ndarray, cell_ids: np.ndarray, seed: int, refractory_s: float,

@@ -20,7 +20,7 @@ def _probe():
     return pos, np.tile([1.0, 0.0, 0.0], (N_CH, 1))
 
 
-CELLS = dict(cell_types=["pyramidal", "interneuron", "pyramidal"],
+CELLS = dict(cell_classes=["pyramidal", "interneuron", "pyramidal"],
              positions_um=[[25.0, 0.0, -470.0], [-20.0, 10.0, -540.0], [30.0, -5.0, -400.0]],
              orientations=[[0, 0, 1.0], [0, 0, 1.0], [0.2, 0, 1.0]])
 KW = dict(site_radius_um=7.5, fs_hz=FS, max_channels=N_CH, min_amplitude_uV=0.0)
@@ -78,10 +78,10 @@ def test_zero_drift_equals_inject_spikes_bitwise(generate_drifting):
 def test_interpolation_between_grid_points(generate_drifting):
     dt, _ = generate_drifting
     p = int(np.searchsorted(dt.displacements_um, 10.0))  # grid 10 and 15 µm
-    chunk = np.zeros((200, N_CH), np.float32)
-    inject_spikes_drifting(chunk, 0, [100], [1], dt, [11.0])  # f = 0.2
+    chunk = np.zeros((600, N_CH), np.float32)  # longer than a template (they decay fully)
+    inject_spikes_drifting(chunk, 0, [300], [1], dt, [11.0])  # f = 0.2
     w = _dense(dt, p)[1] + 0.2 * (_dense(dt, p + 1)[1] - _dense(dt, p)[1])
-    np.testing.assert_allclose(chunk[100 - dt.nbefore:100 + dt.nafter], w, rtol=1e-5, atol=1e-4)
+    np.testing.assert_allclose(chunk[300 - dt.nbefore:300 + dt.nafter], w, rtol=1e-5, atol=1e-4)
 
 
 def test_chunked_equals_one_shot_with_random_walk(generate_drifting):

@@ -208,3 +208,72 @@ def test_surface_sees_lfp_not_units_intracortical_sees_both(network):
     assert results["utah"][2] > 50.0
     # the dura/CSF between cortex and the epidural grid attenuates
     assert results["epidural"][0] < results["ecog"][0]
+
+
+# -- epidural, endovascular and subdural contacts over the same cortex -----------------------------
+
+def _patch_gain_head_frame(conductor, contact_z_um, top_um, bottom_um, patch_radius_um, nodes=48, n_phi=6):
+    """Reference for the patch integral of a contact above the cortex, computed independently of
+    ``_continuum_gain``: radial unit dipoles filling the spherical shell sector of the head model
+    (radii ``r_1 - bottom .. r_1 - top``, polar angle up to ``patch / r_1``: the geodesic patch),
+    summed in the head frame with Gauss-Legendre nodes in radius and angle and a uniform azimuth
+    rule, weight ``r^2 sin(theta)`` (µV per nA·µm, per cell/µm³)."""
+    r1 = conductor.radii_um[0]
+    x, w = np.polynomial.legendre.leggauss(nodes)
+    r = r1 - (top_um + bottom_um) / 2 + (bottom_um - top_um) / 2 * x
+    wr = w * (bottom_um - top_um) / 2
+    t_max = patch_radius_um / r1
+    th, wt = t_max / 2 * (1 + x), w * t_max / 2
+    ph = 2 * np.pi * np.arange(n_phi) / n_phi
+    R, T, P = np.meshgrid(r, th, ph, indexing="ij")
+    W = (np.einsum("i,j->ij", wr, wt)[:, :, None] * 2 * np.pi / n_phi * R ** 2 * np.sin(T)).ravel()
+    unit = np.column_stack([(np.sin(T) * np.cos(P)).ravel(), (np.sin(T) * np.sin(P)).ravel(), np.cos(T).ravel()])
+    g = conductor.dipole_gain_matrix_head(np.array([[0.0, 0.0, r1 + contact_z_um]]), R.ravel()[:, None] * unit)[0]
+    return float(np.sum(W * np.einsum("nk,nk->n", g, unit)))
+
+
+@pytest.fixture(scope="module")
+def surface_gains():
+    """Dipole-LFP gains of a subdural ECoG disc on the pia, a stent whose wall lies 500 µm above the
+    cortex and an epidural disc on a 1 mm dura, all over the same synthetic population (no simulated
+    cell within reach of any contact: each sees the coherent patch beneath it)."""
+    rng = np.random.default_rng(3)
+    far = np.column_stack([rng.uniform(20000, 21000, 20), rng.uniform(-500, 500, 20), rng.uniform(-1500, -300, 20)])
+    act = generate_activity(far, rng)
+    out = {}
+    for name, layout, params in [("ecog", "ecog", {"rows": 1, "cols": 1}),
+                                 ("stent", "stent", {"num_contacts": 4, "vessel_radius_um": 2500.0,
+                                                     "vessel_center_z_um": 3000.0}),
+                                 ("epidural", "epidural", {"rows": 1, "cols": 1, "dura_thickness_um": 1000.0})]:
+        d = _design(layout, params)
+        s = build_probe(d)
+        out[name] = (d, s, setup_dipole_lfp(d, s, act))
+    return out
+
+
+def test_surface_classes_follow_the_four_sphere_model_for_their_heights(surface_gains):
+    """The gain of each contact is the head model's potential of the patch beneath it at the
+    contact's height: the pia (0), the stent's wall facing the cortex (500 µm), the dura (1000 µm).
+    So epidural and stent LFPs differ by the four-sphere ratio for their heights (not 1: notebook 05
+    showed identical rows when every stent contact was evaluated at the epidural height)."""
+    ref = {}
+    for name, (d, s, lfp) in surface_gains.items():
+        pop = d.population
+        edges = pop.column.layer_boundaries_um
+        conductor = em.FourSphereConductor(em.DEFAULT_RADII_UM, (d.tissue.conductivity_S_per_m,)
+                                           + tuple(em.DEFAULT_SIGMA_S_PER_M[1:]))
+        c = int(np.argmin(s.positions_um[:, 2]))  # the contact nearest the cortex
+        density = pop.density_per_mm3 * pop.excitatory_fraction * 1e-9
+        ref[name] = density * _patch_gain_head_frame(conductor, s.positions_um[c, 2], edges[0], edges[-1], 250.0)
+        assert lfp.conductor == "four_sphere"
+        assert lfp.gain_uV_per_nA_um[c, 0] == pytest.approx(ref[name], rel=1e-6), name  # ref: 1e-12
+    heights = {k: float(v[1].positions_um[:, 2].min()) for k, v in surface_gains.items()}
+    assert heights == {"ecog": 0.0, "stent": 500.0, "epidural": 1000.0}
+    g = {k: float(np.max(v[2].gain_uV_per_nA_um[:, 0])) for k, v in surface_gains.items()}
+    assert g["stent"] / g["epidural"] == pytest.approx(ref["stent"] / ref["epidural"], rel=1e-6)
+    # farther from the cortex, smaller
+    assert abs(ref["epidural"]) < abs(ref["stent"]) < abs(ref["ecog"])
+    assert abs(ref["stent"]) / abs(ref["epidural"]) > 1.1
+    # stent contacts facing away from the cortex see no more than the one facing it
+    gs = surface_gains["stent"][2].gain_uV_per_nA_um[:, 0]
+    assert np.all(np.abs(gs) <= np.abs(gs[0]) * (1 + 1e-12))

@@ -74,7 +74,13 @@ def test_sorting_equals_ground_truth(tiny_h5):
     assert list(gt.unit_ids) == list(range(pos.shape[0]))
     for u in gt.unit_ids:
         np.testing.assert_array_equal(gt.get_unit_spike_train(u), np.sort(samples[units == u]))
-    np.testing.assert_array_equal(gt.get_property("gt_unit_locations"), pos)
+    # SpikeInterface's frame of the vertical shank: (x, z) in the probe plane, the sites face +y.
+    contacts = _read(tiny_h5, "probe/contact_positions_um")
+    assert np.ptp(contacts[:, 1]) == 0.0
+    want = np.column_stack([pos[:, 0], pos[:, 2], pos[:, 1] - contacts[0, 1]])
+    np.testing.assert_array_equal(gt.get_property("gt_unit_locations"), want)
+    np.testing.assert_array_equal(gt.get_property("tissue_position_um"), pos)
+    np.testing.assert_array_equal(read_sorting(tiny_h5, probe_ndim=3).get_property("gt_unit_locations"), pos)
     types = _read(tiny_h5, "ground_truth/units/cell_type")
     assert list(gt.get_property("cell_type")) == [("pyramidal", "interneuron")[t] for t in types]
     np.testing.assert_array_equal(gt.get_property("snr"), _read(tiny_h5, "ground_truth/units/snr"))
@@ -164,6 +170,8 @@ def test_recording_rejects_bad_arguments(tiny_h5, edit_copy):
         read_recording(tiny_h5, probe_ndim=1)
     with pytest.raises(ValueError, match="probe_ndim must be 2 or 3, got True"):
         read_templates(tiny_h5, probe_ndim=True)
+    with pytest.raises(ValueError, match="probe_ndim must be 2 or 3, got 0"):
+        read_sorting(tiny_h5, probe_ndim=0)
     no_adc = edit_copy(lambda f: f.__delitem__("recording/traces_adc"))
     with pytest.raises(ValueError, match="lacks /recording/traces_adc"):
         read_recording(no_adc, which="adc")

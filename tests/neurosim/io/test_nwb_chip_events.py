@@ -1,4 +1,4 @@
-"""NWB export of the chip's events: EventDetection (EventsTable without traces), inspector-clean."""
+"""NWB export of the chip's events: EventDetection into the chip's codes, else an EventsTable."""
 
 import h5py
 import numpy as np
@@ -32,17 +32,16 @@ def _set_events(samples, channels):
     return edit
 
 
-@pytest.mark.parametrize("chip_traces, source", [(True, "ElectricalSeriesChip"), (False, "ElectricalSeries")])
-def test_events_as_event_detection(tiny_h5, tmp_path, chip_traces, source):
+def test_events_as_event_detection(tiny_h5, tmp_path):
     samples, channels, fs, threshold = _events(tiny_h5)
     assert samples.size > 0  # the tiny design detects spikes
-    out = export_nwb(tiny_h5, tmp_path / "ev.nwb", include_chip_traces=chip_traces, compression=None)
+    out = export_nwb(tiny_h5, tmp_path / "ev.nwb", include_chip_traces=True, compression=None)
     assert _problems(out) == []
     with pynwb.NWBHDF5IO(str(out), "r") as io:
         nwb = io.read()
         ev = nwb.processing["ecephys"]["ChipEvents"]
         assert isinstance(ev, pynwb.ecephys.EventDetection)
-        assert ev.source_electricalseries is nwb.acquisition[source]  # the detector ran on the codes
+        assert ev.source_electricalseries is nwb.acquisition["ElectricalSeriesChip"]  # the detector's input
         idx = ev.source_idx[:]
         np.testing.assert_array_equal(idx[:, 0], samples)
         np.testing.assert_array_equal(idx[:, 1], channels)
@@ -54,19 +53,25 @@ def test_events_as_event_detection(tiny_h5, tmp_path, chip_traces, source):
         assert list(nwb.electrodes["chip_events_dropped"][:]) == [0] * len(threshold)
 
 
-def test_events_without_trace_series(edit_copy, tmp_path):
-    """An events-only file (no traces): an EventsTable of time, sample and electrode per event."""
+@pytest.mark.parametrize("traces", [False, True])
+def test_events_without_chip_series(edit_copy, tmp_path, traces):
+    """Without the chip's codes (events-only file, or the raw traces only): an EventsTable of time,
+    sample and electrode per event, and no link to the raw ElectricalSeries (SpikeInterface would
+    count it as a second series)."""
 
     def events_only(f):
-        del f["recording/traces_uV"], f["recording/traces_adc"]
+        del f["recording/traces_adc"]
+        if not traces:
+            del f["recording/traces_uV"]
 
     src = edit_copy(events_only)
     samples, channels, fs, _ = _events(src)
-    out = export_nwb(src, tmp_path / "ev.nwb", include_traces=False)
+    out = export_nwb(src, tmp_path / "ev.nwb", include_traces=traces, compression=None)
     assert _problems(out) == []
     with pynwb.NWBHDF5IO(str(out), "r") as io:
         nwb = io.read()
-        assert not nwb.acquisition and "ecephys" not in nwb.processing
+        assert list(nwb.acquisition) == (["ElectricalSeries"] if traces else [])
+        assert "ecephys" not in nwb.processing
         table = nwb.get_events_table("ChipEvents")
         assert isinstance(table, pynwb.event.EventsTable)
         np.testing.assert_array_equal(table["sample_index"][:], samples)
@@ -79,7 +84,7 @@ def test_events_without_trace_series(edit_copy, tmp_path):
 
 def test_no_events(edit_copy, tmp_path):
     src = edit_copy(_set_events([], []))
-    with_traces = export_nwb(src, tmp_path / "a.nwb", compression=None)
+    with_traces = export_nwb(src, tmp_path / "a.nwb", include_chip_traces=True, compression=None)
     without = export_nwb(src, tmp_path / "b.nwb", include_traces=False)
     for out in (with_traces, without):
         assert _problems(out) == []
@@ -91,7 +96,7 @@ def test_no_events(edit_copy, tmp_path):
 
 
 def test_events_left_out(tiny_h5, tmp_path):
-    for kw in ({"compression": None}, {"include_traces": False}):
+    for kw in ({"compression": None, "include_chip_traces": True}, {"include_traces": False}):
         out = export_nwb(tiny_h5, tmp_path / "x.nwb", include_chip_events=False, **kw)
         with pynwb.NWBHDF5IO(str(out), "r") as io:
             nwb = io.read()

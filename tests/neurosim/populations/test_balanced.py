@@ -3,7 +3,10 @@
 import numpy as np
 import pytest
 
-from neurosim.populations import BalancedParams, simulate_balanced_ei
+from neurosim.design import DesignError, default_design, load_design
+from neurosim.populations import BalancedParams, balanced_network, simulate_balanced_ei
+from neurosim.populations._lif import DEFAULT_EXCITABILITY_SD_MV
+from neurosim.populations.rate_stats import PUBLISHED_RATE_RANGES, rate_statistics
 
 
 @pytest.mark.slow
@@ -66,3 +69,63 @@ def test_bursting_cells_fire_short_interval_bursts():
     f_reg, _ = short_isi_fraction(np.flatnonzero(~burst[:320]))
     assert f_burst > 0.4 and f_burst > 3 * f_reg
     assert isi_b.std() / isi_b.mean() > 1.2  # bursts: CV ISI above the Poisson value 1
+
+
+@pytest.mark.slow
+def test_default_rates_are_lognormal_with_near_silent_cells():
+    """Rate distribution of the default network against the published ranges
+    (neurosim.populations.rate_stats.PUBLISHED_RATE_RANGES; docs/references.md)."""
+    from scipy.stats import spearmanr
+
+    n_e, n_i, duration = 400, 100, 6.0
+    out = simulate_balanced_ei(n_e, n_i, duration, seed=4, full_output=True)
+    types = np.repeat([0, 1], [n_e, n_i])
+    stats = rate_statistics(out["spike_times_s"], out["spike_units"], types, duration)
+    pyr, inter = stats["pyramidal"], stats["interneuron"]
+    # 6 s resolve rates down to 1 / 6 s: "below 0.1 Hz" is "no spike", an upper bound
+    checks = {"pyramidal_mean_hz": pyr["mean_hz"], "interneuron_mean_hz": inter["mean_hz"],
+              "sigma_ln": pyr["sigma_ln"],
+              "pyramidal_fraction_below_0p1_hz": pyr["fraction_below_0p1_hz"],
+              "pyramidal_fraction_below_1_hz": pyr["fraction_below_1_hz"],
+              "interneuron_fraction_below_1_hz": inter["fraction_below_1_hz"]}
+    for key, value in checks.items():
+        low, high, _ = PUBLISHED_RATE_RANGES[key]
+        assert low <= value <= high, (key, value)
+    low, high, _ = PUBLISHED_RATE_RANGES["isi_cv_median"]
+    for group in (pyr, inter):  # asynchronous-irregular firing kept
+        assert low <= group["isi_cv_median"] <= high
+    # the offsets: N(0, 2 mV) per cell (SE of the SD 0.06 mV, of the mean 0.09 mV)
+    offset = out["rest_offset_mV"]
+    assert abs(offset.std() - DEFAULT_EXCITABILITY_SD_MV) < 4 * 0.063
+    assert abs(offset.mean()) < 4 * 0.09
+    # cells with a higher resting potential fire faster. The binomial in-degrees spread the mean
+    # input too: SD ~ J tau sqrt(Var K_E r_E^2 + Var K_I (g r_I)^2) = 6.2 mV here (K_E ~ B(400,
+    # 1/4), K_I ~ B(100, 1/4), J tau = 0.02 mV/Hz, r_E 6 Hz, r_I 14 Hz, g = 5), so the rank
+    # correlation is about (6/pi) asin(rho/2), rho = 2 / sqrt(2^2 + 6.2^2): 0.30 (SE 0.05)
+    rates = np.bincount(out["spike_units"], minlength=n_e + n_i) / duration
+    rho = spearmanr(offset[:n_e], rates[:n_e]).statistic
+    assert 0.1 < rho < 0.5
+
+
+def test_excitability_spread_is_a_validated_design_field():
+    pop = default_design().population
+    assert pop.excitability_sd_mV == DEFAULT_EXCITABILITY_SD_MV == BalancedParams().excitability_sd_mV
+    spec = balanced_network(80, 20, BalancedParams(excitability_sd_mV=3.5))
+    assert spec.excitability_sd_mV == 3.5
+    with pytest.raises(ValueError, match=r"excitability_sd_mV must be in \[0, inf\] mV, got -0.5"):
+        balanced_network(80, 20, BalancedParams(excitability_sd_mV=-0.5))
+    with pytest.raises(DesignError, match=r"population\.excitability_sd_mV must be in \[0, 10\] mV, got 12"):
+        load_design({"population": {"excitability_sd_mV": 12.0}})
+    with pytest.raises(DesignError, match=r"population\.excitability_sd_mV must be in \[0, 10\] mV, got -1"):
+        load_design({"population": {"excitability_sd_mV": -1.0}})
+
+
+def test_activity_cache_key_follows_the_excitability_spread():
+    from neurosim.cortex import activity_key
+
+    contacts = np.zeros((1, 3))
+    base = load_design({}).population
+    other = load_design({"population": {"excitability_sd_mV": 1.0}}).population
+    assert activity_key(base, 1.0, 3, contacts) != activity_key(other, 1.0, 3, contacts)
+    assert activity_key(base, 1.0, 3, contacts) == activity_key(load_design({}).population, 1.0, 3,
+                                                                contacts)

@@ -1,0 +1,239 @@
+"""Calibration: the twin's recordings beside what real implants record.
+
+A chip designer's F1 or an algorithm team's training set is only as good as the recordings it is
+computed on. This module runs the twin on reference devices (a Neuropixels 1.0 shank with TiN
+sites, a Utah array with Pt tips) and measures, from the files a user gets, the quantities that
+are published for those devices:
+
+- ``noise_uV_rms``: total noise, the median over channels of the MAD estimate of the band-passed
+  trace (input-referred), what a lab reports as "noise" (spikes, background, thermal and
+  amplifier noise together);
+- ``units_per_channel``: units with SNR >= 5 on their best channel (filtered template peak over
+  that noise) that fire at >= 0.1 Hz (a sorter cannot isolate fewer spikes), per channel;
+- ``median_amplitude_uV``: median |peak| of those units' templates on their best channel;
+- ``narrow_fraction``: fraction of those units whose trough-to-peak time is < 0.4 ms;
+- ``median_isi_cv``: median coefficient of variation of the inter-spike intervals of cells with
+  >= 10 spikes;
+- ``shape_similarity``: median pairwise cosine similarity of the best-channel waveforms of those
+  units (SpikeInterface's ground-truth generator: 0.969).
+
+:data:`REFERENCES` holds the published range of each, with its source (also in
+``docs/references.md``); :func:`calibrate` returns the table that ``neurosim calibrate`` prints.
+"""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from neurosim.design import Design, default_design
+
+__all__ = ["REFERENCES", "DEVICES", "Reference", "CalibrationRow", "calibration_design", "measure",
+           "calibrate", "format_table", "trough_to_peak_ms", "shape_similarity"]
+
+logger = logging.getLogger(__name__)
+
+#: SNR a unit needs on its best channel to count as isolatable.
+SNR_MIN = 5.0
+#: Rate a unit needs to count as isolatable (a sorter needs spikes), Hz.
+RATE_MIN_HZ = 0.1
+#: Trough-to-peak time separating narrow from broad spikes, ms (Barthó et al. 2004).
+NARROW_MS = 0.4
+
+
+@dataclass(frozen=True)
+class Reference:
+    """A published range: ``low <= value <= high`` in ``unit``, from ``source``."""
+
+    low: float
+    high: float
+    unit: str
+    source: str
+
+
+#: Published ranges per device and quantity (see docs/references.md for the details).
+REFERENCES: dict[str, dict[str, Reference]] = {
+    "neuropixels1": {
+        "noise_uV_rms": Reference(5.0, 7.0, "uV rms", "Jun et al. 2017 (5.1 uV AP band, saline); "
+                                  "Steinmetz et al. 2021 (in brain)"),
+        "units_per_channel": Reference(0.2, 1.0, "units/ch", "Steinmetz et al. 2019 (~0.8); "
+                                       "Siegle et al. 2021 (~0.3 passing QC)"),
+        "median_amplitude_uV": Reference(40.0, 200.0, "uV", "Buzsaki 2004; Siegle et al. 2021"),
+        "narrow_fraction": Reference(0.08, 0.35, "", "Bartho et al. 2004; Siegle et al. 2021"),
+        "median_isi_cv": Reference(0.7, 1.5, "", "Softky & Koch 1993; Shinomoto et al. 2003"),
+        "shape_similarity": Reference(0.0, 0.97, "", "SpikeInterface generator 0.969 (issue 12)"),
+    },
+    "utah": {
+        "noise_uV_rms": Reference(10.0, 20.0, "uV rms", "Suner et al. 2005; Chestek et al. 2011"),
+        "units_per_channel": Reference(0.2, 1.0, "units/ch", "Suner et al. 2005; Chestek et al. 2011"),
+        "median_amplitude_uV": Reference(40.0, 200.0, "uV", "Suner et al. 2005; Buzsaki 2004"),
+        "narrow_fraction": Reference(0.08, 0.35, "", "Bartho et al. 2004; Vigneswaran et al. 2011"),
+        "median_isi_cv": Reference(0.7, 1.5, "", "Softky & Koch 1993; Shinomoto et al. 2003"),
+        "shape_similarity": Reference(0.0, 0.97, "", "SpikeInterface generator 0.969 (issue 12)"),
+    },
+}
+DEVICES = tuple(REFERENCES)
+
+
+def calibration_design(device: str, duration_s: float = 10.0, *, num_channels: int | None = None,
+                       seed: int = 20261129) -> Design:
+    """The reference design of ``device`` (``"neuropixels1"``: TiN shank; ``"utah"``: Pt Utah 96).
+
+    Parameters
+    ----------
+    device : {"neuropixels1", "utah"}
+    duration_s : float
+        Recording length, s.
+    num_channels : int, optional
+        Neuropixels channels (default 64, a 1.3 mm stretch of cortex); ignored for Utah.
+    seed : int
+    """
+    if device not in REFERENCES:
+        raise ValueError(f"device must be one of {list(DEVICES)}, got {device!r}")
+    changes = {"name": f"calibration-{device}", "seed": seed, "recording.duration_s": float(duration_s),
+               "recording.chunk_s": 1.0}
+    if device == "neuropixels1":
+        changes.update({"implant.layout": "neuropixels1", "implant.material": "TiN",
+                        "implant.layout_params": {"num_channels": int(num_channels or 64),
+                                                  "tip_depth_um": 1500.0},
+                        "chip.front_end.highpass_hz": 300.0, "chip.front_end.lowpass_hz": 10000.0,
+                        "chip.front_end.noise_uV_rms": 5.1})   # Jun et al. 2017, AP band
+    else:
+        changes.update({"implant.layout": "utah96", "implant.material": "Pt"})
+    return default_design().replace(**changes)
+
+
+def trough_to_peak_ms(waveforms_uV: np.ndarray, fs_hz: float) -> np.ndarray:
+    """Time from the trough to the following maximum of each waveform, ms (NaN: no trough).
+
+    Parameters
+    ----------
+    waveforms_uV : np.ndarray, shape (n_units, n_samples)
+    fs_hz : float
+    """
+    w = np.asarray(waveforms_uV, float)
+    out = np.full(w.shape[0], np.nan)
+    for i, x in enumerate(w):
+        t = int(np.argmin(x))
+        if x[t] >= 0 or t >= len(x) - 1:
+            continue
+        out[i] = (int(np.argmax(x[t:])) if t < len(x) else 0) / fs_hz * 1e3
+    return out
+
+
+def shape_similarity(waveforms_uV: np.ndarray) -> float:
+    """Median pairwise cosine similarity of waveforms, shape (n_units, n_samples) (NaN if < 2)."""
+    w = np.asarray(waveforms_uV, float)
+    if w.shape[0] < 2:
+        return float("nan")
+    w = w / np.maximum(np.linalg.norm(w, axis=1, keepdims=True), 1e-12)
+    c = w @ w.T
+    return float(np.median(c[np.triu_indices(len(w), k=1)]))
+
+
+def measure(path: str | Path) -> dict[str, float]:
+    """The calibration quantities (module docstring) of a run's HDF5 file."""
+    from neurosim.io import read_result
+
+    d = read_result(path)
+    snr = np.asarray(d["ground_truth/units/snr"], float)
+    rate = np.asarray(d["ground_truth/units/firing_rate_hz"], float)
+    noise = np.asarray(d["chip/noise_uV_rms"], float)
+    n_ch = len(noise)
+    good = (snr >= SNR_MIN) & (rate >= RATE_MIN_HZ)
+    if "ground_truth/units/alive" in d:
+        good &= np.asarray(d["ground_truth/units/alive"], bool)
+    waves = np.asarray(d["ground_truth/templates/waveforms_uV"], float)[:, :, 0]
+    fs = float(d["attrs/recording"]["fs_hz"])
+    peak = np.abs(np.asarray(d["ground_truth/units/peak_amplitude_uV"], float))
+    width = trough_to_peak_ms(waves[good], fs)
+    times = np.asarray(d["ground_truth/spike_times_s"], float)
+    units = np.asarray(d["ground_truth/spike_units"], np.int64)
+    order = np.lexsort((times, units))
+    times, units = times[order], units[order]
+    cvs = []
+    bounds = np.searchsorted(units, np.arange(len(snr) + 1))
+    for u in range(len(snr)):
+        t = times[bounds[u]:bounds[u + 1]]
+        if len(t) >= 10:
+            isi = np.diff(t)
+            cvs.append(isi.std() / isi.mean())
+    return {
+        "noise_uV_rms": float(np.median(noise)),
+        "units_per_channel": float(good.sum() / max(n_ch, 1)),
+        "median_amplitude_uV": float(np.median(peak[good])) if good.any() else float("nan"),
+        "narrow_fraction": float(np.mean(width[~np.isnan(width)] < NARROW_MS)) if np.isfinite(width).any()
+        else float("nan"),
+        "median_isi_cv": float(np.median(cvs)) if cvs else float("nan"),
+        "shape_similarity": shape_similarity(waves[good]),
+    }
+
+
+@dataclass(frozen=True)
+class CalibrationRow:
+    """One line of the calibration table."""
+
+    device: str
+    quantity: str
+    twin: float
+    reference: Reference
+
+    @property
+    def inside(self) -> bool:
+        return bool(self.reference.low <= self.twin <= self.reference.high)
+
+
+def calibrate(devices=None, duration_s: float = 10.0, *, out_dir: str | Path | None = None,
+              progress: bool = False, **design_kwargs) -> list[CalibrationRow]:
+    """Run each device's reference design and compare every quantity with its published range.
+
+    Parameters
+    ----------
+    devices : iterable of str, optional
+        Names in :data:`DEVICES` (default: all).
+    duration_s : float
+        Recording length of each run, s (60 s gives the acceptance numbers of issue 12).
+    out_dir : path, optional
+        Keep the runs' HDF5 files here (default: a temporary folder, removed afterwards).
+    progress : bool
+        Show the runs' progress bars.
+    **design_kwargs
+        Passed to :func:`calibration_design` (``num_channels``, ``seed``).
+
+    Returns
+    -------
+    list of CalibrationRow
+    """
+    from neurosim.pipeline import run
+
+    devices = DEVICES if devices is None else tuple(devices)
+    for device in devices:
+        if device not in REFERENCES:
+            raise ValueError(f"device must be one of {list(DEVICES)}, got {device!r}")
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(out_dir) if out_dir is not None else Path(tmp)
+        folder.mkdir(parents=True, exist_ok=True)
+        for device in devices:
+            design = calibration_design(device, duration_s, **design_kwargs)
+            path = folder / f"calibration-{device}.h5"
+            logger.info("calibration run: %s, %.0f s", device, duration_s)
+            run(design, path, progress=progress)
+            values = measure(path)
+            rows += [CalibrationRow(device, q, values[q], ref) for q, ref in REFERENCES[device].items()]
+    return rows
+
+
+def format_table(rows: list[CalibrationRow]) -> str:
+    """The calibration table as aligned text: device, quantity, twin, range, unit, ok, source."""
+    lines = [f"{'device':<14}{'quantity':<22}{'twin':>10}  {'published range':<18}{'unit':<10}{'ok':<5}source"]
+    for r in rows:
+        ref = r.reference
+        rng = f"{ref.low:g} - {ref.high:g}"
+        lines.append(f"{r.device:<14}{r.quantity:<22}{r.twin:>10.3g}  {rng:<18}{ref.unit:<10}"
+                     f"{'yes' if r.inside else 'NO':<5}{ref.source}")
+    return "\n".join(lines)
