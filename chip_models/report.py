@@ -13,7 +13,7 @@ __all__ = ["chip_report"]
 def chip_report(*, num_channels: int, fs_hz: float, highpass_hz: float, lowpass_hz: float,
                 bits: int, detector_kind: str, output_mode: str, rates_bps: dict,
                 link_capacity_bps: float, power: PowerBudget, footprint_mm=(4.0, 4.0),
-                chip_area_mm2: float | None = None, heat_geometry: str = "circumscribed_sphere",
+                chip_area_mm2: float | None = None, heat_geometry: str = "silicon_block",
                 compression_ratio: float | None = None, detection_scores: dict | None = None,
                 link_stats: dict | None = None) -> dict:
     """Gather a design's chip numbers into one flat ``{name_with_unit: value}`` dict.

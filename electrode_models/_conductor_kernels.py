@@ -292,7 +292,8 @@ def _ray_span(ox, oy, oz, vx, vy, vz, sx, sy, sz, tx, ty, tz, L, r_min, o1, o2, 
             if L < 1e-9:
                 break
             wx, wy, wz = ox - sx - L * tx, oy - sy - L * ty, oz - sz - L * tz
-        lo, hi = _ray_roots(wx * vx + wy * vy + wz * vz, wx * wx + wy * wy + wz * wz - r_min * r_min)
+        lo, hi = _ray_roots(wx * vx + wy * vy + wz * vz,
+                            wx * wx + wy * wy + wz * wz - r_min * r_min)
         if lo < hi:
             if lo < c_lo:
                 c_lo, lo_id = lo, 3 + ball

@@ -7,17 +7,30 @@ Line source (current I spread uniformly along a segment of length L; Holt & Koch
     phi = 1000 * I / (4 pi sigma L) * ln[(h + sqrt(h^2 + rho^2)) / (l + sqrt(l^2 + rho^2))]
 with h the projection of the electrode on the segment axis measured from the start,
 l = h - L and rho the perpendicular distance (evaluated in the three cancellation-free forms
-used by LFPy). Finite disc electrodes report the mean potential over the disc, approximated by
-a deterministic sunflower set of equal-area points; where the disc is far from a segment
-(distance > ``far_factor`` x radius) the centre value is used (error O((a/d)^2) < 1 %).
+used by LFPy).
+Distance limit: a segment is a cylinder of radius ``min_distance_um`` with half-spherical caps
+(a capsule). Inside the cylinder (0 <= h <= L, rho < r_min) rho is raised to r_min, as LFPy's
+``r_limit``; inside a cap (|p - end| < r_min beyond that end) p is moved along the ray from the
+end point onto the cap's sphere; elsewhere the formula is exact (LFPy clamps rho whatever h,
+which is 14 % low 10 µm beyond the end of a 20 µm soma).
+Disc electrodes report the mean potential over the disc, in closed form along the disc:
+    < phi >_disc = 1000 I / (4 pi sigma L) * [ int_0^L M(s(u)) du + C ]
+with M(p) = < 1/|x - p| >_{x in disc} the potential of a uniformly charged disc (complete
+elliptic integrals; Lass & Blitzer 1983), integrated along the segment by Gauss-Legendre panels
+graded by the distance to the disc's rim, and C the (small, negative) effect of the distance
+limit where a segment's capsule cuts the disc, integrated in polar coordinates. Beyond
+``far_factor`` radii from the centre the centre value is used (error O((a/d)^2) <= 0.25 %).
+The mean agrees with a converged quadrature over the disc to < 1e-3 for any segment position
+(touching, piercing, lying in the disc, at the rim, far) and radii 5 µm - 1.5 mm.
 
 Assumptions
 -----------
 - Infinite homogeneous medium, quasi-static, purely resistive tissue (sigma ~ 0.3 S/m grey
   matter); no insulating shank or cortical surface (no method of images yet).
-- Electrodes do not perturb the field (ideal, non-loading measurement).
-- Distances below ``min_distance_um`` are clamped (default 1 µm; templates use the segment
-  radius) to avoid the 1/r singularity inside a cell.
+- Electrodes do not perturb the field (ideal, non-loading measurement); a disc reports the
+  mean of the potential over its area.
+- Distances below ``min_distance_um`` from a segment are limited as above (default 1 µm;
+  templates use the segment radius) to avoid the 1/r singularity inside a cell.
 
 References
 ----------
@@ -25,6 +38,10 @@ Holt G. R. & Koch C. (1999) Electrical interactions via the extracellular potent
 bodies. J Comput Neurosci 6, 169-184.
 Lindén H. et al. (2014) LFPy: a tool for biophysical simulation of extracellular potentials.
 Front Neuroinform 7, 41.
+Lass H. & Blitzer L. (1983) The gravitational potential due to uniform disks and rings.
+Celestial Mechanics 30, 225-228.
+Bulirsch R. (1969) Numerical calculation of elliptic integrals and elliptic functions III.
+Numer Math 13, 305-315.
 Nunez P. L. & Srinivasan R. (2006) Electric Fields of the Brain, 2nd ed., Oxford UP.
 """
 
@@ -114,11 +131,15 @@ def gain_matrix(electrode_pos_um, seg_start_um, seg_end_um,
     seg_start_um, seg_end_um : array, shape (n_seg, 3), segment end points (µm); equal ends
         make a point source.
     sigma_S_per_m : float, tissue conductivity (S/m), > 0, default 0.3.
-    electrode_radius_um : float, disc radius (µm), >= 0; 0 means point electrodes.
+    electrode_radius_um : float, disc radius (µm), in [0, 5000]; 0 means point electrodes.
     electrode_normal : array, shape (n_el, 3) or (3,) disc normals, or (n_el, 2, 3) plane axes
         (probeinterface ``contact_plane_axes``). Default: normal along z.
-    n_disc_points : int, points averaged over each disc (sunflower pattern), in [1, 4096].
-    min_distance_um : float or array (n_seg,), perpendicular-distance clamp (µm), > 0.
+    n_disc_points : int, in [1, 4096]. 1: the disc's centre value only; >= 2: the exact disc
+        mean (module docstring; the number does not matter). It is the number of points of
+        the sunflower rule only where no closed form applies (a disc seen through an
+        anisotropic medium, :class:`electrode_models.volume.InfiniteConductor`).
+    min_distance_um : float or array (n_seg,), radius of each segment's capsule (µm), > 0:
+        the distance limit of the module docstring.
     far_factor : float, use the disc centre only beyond this many radii, >= 1.
 
     Returns
@@ -129,7 +150,7 @@ def gain_matrix(electrode_pos_um, seg_start_um, seg_end_um,
     s0 = check_array("seg_start_um", seg_start_um, shape=(None, 3), dtype=float)
     s1 = check_array("seg_end_um", seg_end_um, shape=(s0.shape[0], 3), dtype=float)
     sigma = check_range("sigma_S_per_m", sigma_S_per_m, 0.0, None, "S/m", low_inclusive=False)
-    radius = check_range("electrode_radius_um", electrode_radius_um, 0.0, 1000.0, "µm")
+    radius = check_range("electrode_radius_um", electrode_radius_um, 0.0, 5000.0, "µm")
     n_disc = check_int("n_disc_points", n_disc_points, 1, 4096)
     far = check_range("far_factor", far_factor, 1.0, None)
     rmin = np.broadcast_to(np.asarray(min_distance_um, dtype=float), (s0.shape[0],))

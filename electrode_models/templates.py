@@ -190,7 +190,7 @@ def compute_templates(cell_classes, positions_um, orientations, probe_positions_
                       variants=None, spin_rad=None, max_channels: int = 8,
                       ms_before: float = 1.5, ms_after: float = 9.0,
                       min_amplitude_uV: float = 1.0, cutoff_um: float = 300.0,
-                      n_disc_points: int = 32, library=None,
+                      n_disc_points: int = 64, library=None,
                       shift_samples=None, channel_gain=None) -> SparseTemplates:
     """Compute sparse templates of many cells on a probe.
 
@@ -226,7 +226,8 @@ def compute_templates(cell_classes, positions_um, orientations, probe_positions_
     cutoff_um : float
         Channels farther than this from the soma are not evaluated (µm).
     n_disc_points : int
-        Points averaged on each contact disc near a segment.
+        Disc averaging near a segment: 1 gives the contact's centre value, >= 2 the exact disc
+        mean (closed form, see :mod:`electrode_models.conductor`).
     library : sequence of (Morphology, dict), optional
         Reconstructed cells (e.g. :func:`electrode_models.cells.load_swc`) with their AP
         parameters: a cell of class c uses the entries whose ``Morphology.cell_type`` is c,

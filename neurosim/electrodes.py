@@ -190,10 +190,8 @@ def setup_drift(design, probe: ProbeSetup, activity, signal_gain, seed: int,
     dt = em.compute_drifting_templates(
         grid, np.asarray(direction), cells.pop("cell_classes"),
         activity.positions_um, activity.orientations, probe.positions_um, probe.normals,
-        float(probe.radius_um.mean()), fs, **cells, **template_kwargs)
-    idx = dt.channel_index
-    col_gain = np.where(idx >= 0, signal_gain[np.maximum(idx, 0)], 0.0).astype(np.float32)
-    dt.waveforms_uV *= col_gain[None, :, None, :]
+        float(probe.radius_um.mean()), fs, channel_gain=np.asarray(signal_gain, float), **cells,
+        **template_kwargs)
     return DriftSetup(templates=dt, motion=motion, fs_hz=fs, unit_scale=scale)
 
 
@@ -549,7 +547,7 @@ def setup_dipole_lfp(design, setup: ProbeSetup, activity, *, signal_gain: np.nda
 
 # -- template cache ----------------------------------------------------------------------------------
 
-_TEMPLATE_FORMAT = 1  # bump when the cached file layout changes
+_TEMPLATE_FORMAT = 3  # bump when the cached file layout or the template physics changes
 
 
 def default_template_cache_dir():
@@ -635,7 +633,8 @@ def get_templates(cell_types, positions_um, orientations, contact_positions_um, 
                 t = em.SparseTemplates(waveforms_uV=f["waveforms_uV"], channel_index=f["channel_index"],
                                        nbefore=int(f["nbefore"]), fs_hz=float(f["fs_hz"]),
                                        peak_amplitude_uV=f["peak_amplitude_uV"],
-                                       best_channel=f["best_channel"])
+                                       best_channel=f["best_channel"],
+                                       shift_samples=f["shift_samples"] if "shift_samples" in f else None)
             log.info("templates from cache %s", path)
             return t
         except (OSError, KeyError, ValueError, zipfile.BadZipFile) as exc:
@@ -645,8 +644,10 @@ def get_templates(cell_types, positions_um, orientations, contact_positions_um, 
     tmp = path.with_name(f"{path.name}.tmp-{os.getpid()}.npz")
     try:
         with open(tmp, "wb") as fh:
+            extra = {} if t.shift_samples is None else {"shift_samples": t.shift_samples}
             np.savez(fh, waveforms_uV=t.waveforms_uV, channel_index=t.channel_index, nbefore=t.nbefore,
-                     fs_hz=t.fs_hz, peak_amplitude_uV=t.peak_amplitude_uV, best_channel=t.best_channel)
+                     fs_hz=t.fs_hz, peak_amplitude_uV=t.peak_amplitude_uV, best_channel=t.best_channel,
+                     **extra)
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)

@@ -27,7 +27,7 @@ from neurosim.decoding import bin_events, evaluate_decoders
 from neurosim.memory import limit_heap_fragmentation
 from neurosim.electrodes import (build_probe, get_templates, setup_background, setup_dipole_lfp,
                                  setup_drift, setup_electrodes)
-from neurosim.populations import CELL_TYPE_NAMES, Activity
+from neurosim.populations import Activity
 from neurosim.spike_feed import SpikeFeed
 
 __all__ = ["run", "RunResult", "build_probe", "resolve_seed", "stage_seeds"]
@@ -103,17 +103,6 @@ def _stimulation_peaks(design, positions_um: np.ndarray) -> np.ndarray:
     return stim.artefact_peak_uV * 100.0 / np.maximum(d, 10.0)
 
 
-def _scale_templates(templates, gain: np.ndarray) -> None:
-    """Multiply every sparse template column by its channel's signal gain (in place)."""
-    idx = templates.channel_index
-    col_gain = np.where(idx >= 0, gain[np.maximum(idx, 0)], 0.0).astype(np.float32)
-    templates.waveforms_uV *= col_gain[:, None, :]
-    if len(idx):
-        best = templates.best_channel
-        templates.peak_amplitude_uV = (templates.peak_amplitude_uV *
-                                       np.where(best >= 0, gain[np.maximum(best, 0)], 0.0)).astype(np.float32)
-
-
 def _filtered_peaks(front_end, templates, fs_hz: float, units_per_block: int = 2048) -> np.ndarray:
     """Signed peak of every sparse template after the front-end filter, µV, shape (U, K).
 
@@ -180,17 +169,19 @@ def run(design: Design | str | Path | dict | None = None, out_path: str | Path |
                                             cache_dir=cache_dir, progress=progress)
     timings["cortex_s"] = time.perf_counter() - t0
 
+    elec = setup_electrodes(design, setup, activity.positions_um, chronic_seed)
     t1 = time.perf_counter()
     cells = activity.template_cells()
+    # the channel gains enter before channels are ranked and the spike time (the extremum on the
+    # best channel) is aligned, so the stored templates keep that convention
     templates = get_templates(
         cells.pop("cell_classes"), activity.positions_um, activity.orientations,
         positions, normals, float(radius.mean()), fs, sigma_S_per_m=design.tissue.conductivity_S_per_m,
         cache_dir=None if cache_dir is None else Path(cache_dir) / "templates",
-        use_cache=cache_dir is not None, **cells)  # like the cortex: cached only where the user asks
+        use_cache=cache_dir is not None, channel_gain=elec.signal_gain,
+        **cells)  # like the cortex: cached only where the user asks
     timings["templates_s"] = time.perf_counter() - t1
 
-    elec = setup_electrodes(design, setup, activity.positions_um, chronic_seed)
-    _scale_templates(templates, elec.signal_gain)
     sigma_uV, impedance = elec.noise_sigma_uV, elec.impedance_ohm
     num_samples = int(round(rec.duration_s * fs))
     background = setup_background(design, setup, background_seed, activity)

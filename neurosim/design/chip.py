@@ -91,8 +91,8 @@ class PowerConfig(Section):
 class Thermal(Section):
     footprint_mm: tuple[float, float] = Field((4.0, 4.0), description="implant footprint width, height (mm)")
     chip_area_mm2: float = ranged(16.0, 0.01, 10000.0, "mm^2", "area for the power density")
-    geometry: Literal["circumscribed_sphere", "disc_half_space"] = Field(
-        "circumscribed_sphere", description="Pennes bioheat geometry of the footprint")
+    geometry: Literal["silicon_block", "circumscribed_sphere", "disc_half_space"] = Field(
+        "silicon_block", description="Pennes bioheat geometry (silicon_block: 3-D solve of the real shape)")
     limit_K: float = ranged(1.0, 0.01, 10.0, "K", "tissue temperature-rise limit")
 
     @model_validator(mode="after")

@@ -125,6 +125,7 @@ def simulate_population(population, contact_positions_um: np.ndarray, duration_s
         options = dict(oscillation_hz=population.oscillation_hz,
                        oscillation_depth=population.oscillation_depth,
                        burst_fraction=population.burst_fraction,
+                       excitability_sd_mV=population.excitability_sd_mV,
                        record_currents=population.record_lfp)
         if population.model == "balanced_ei":
             n_e = int(np.sum(types == PYRAMIDAL))
@@ -199,7 +200,8 @@ def _generated_shell(population, contacts, positions, types, labels, names, time
                                         population.excitatory_fraction, population.reach_radius_um, rng)
     if population.model == "cortical_column":  # the layer's own E/I mix, as in the network
         col = assign_populations(-o_pos[:, 2], population.column.layer_boundaries_um, rng)
-        o_types = np.where(col >= 0, col % 2, o_types).astype(np.int8)
+        inside = col >= 0   # the column's layers only, as for the network's cells
+        o_pos, o_types = o_pos[inside], (col[inside] % 2).astype(np.int8)
         o_ori = draw_orientations(o_types, rng)
     n_new = len(o_types)
     refractory_s = 2e-3

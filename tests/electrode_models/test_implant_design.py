@@ -37,7 +37,7 @@ def test_custom_layout_needs_a_file(tmp_path):
 
 def test_noise_and_drift_sections():
     d = Design.from_dict({"implant": {}})
-    assert d.implant.noise.background_uV_rms == 0.0 and d.implant.drift.kind == "none"
+    assert d.implant.noise.background_uV_rms is None and d.implant.drift.kind == "none"
     d = Design.from_dict({"implant": {
         "noise": {"background_uV_rms": 7.0, "background_alpha": 2.0, "thermal": False},
         "drift": {"kind": "zigzag", "amplitude_um": 20.0, "period_s": 30.0, "non_rigid": True}}})

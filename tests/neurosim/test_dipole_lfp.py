@@ -160,7 +160,9 @@ def network():
     """A balanced E/I network simulated around a 2 x 2 Utah array (tips 1 mm deep), with dipoles."""
     from neurosim.cortex import get_activity
 
-    design = _design()
+    # 64 network cells: an in-degree below its ~51 excitatory cells (the default 100 would make
+    # every cell see each excitatory cell twice over and the network run away at ~300 Hz)
+    design = _design(**{"population.in_degree": 25})
     setup = build_probe(design)
     act, _ = get_activity(design.population, 0.5, 11, setup.positions_um)
     return design, act

@@ -51,8 +51,12 @@ def test_oscillatory_drive_locks_spikes_to_the_rhythm():
         return np.abs(np.mean(np.exp(2j * np.pi * f_hz * t))), len(t)
     vs_osc, _ = vector_strength(BalancedParams(oscillation_hz=f_hz, oscillation_depth=0.5))
     vs_flat, n = vector_strength(BalancedParams())
-    assert vs_flat < 5 / np.sqrt(n)  # no rhythm: |mean phasor| of n random phases ~ 1/sqrt(n)
-    assert vs_osc > 0.1
+    # no rhythm: n independent phases would give |mean phasor| ~ 1/sqrt(n) (0.014 here), but the
+    # population rate of 400 cells fluctuates slowly (Fano factor > 1, above), which leaves a few
+    # times that at any frequency (0.02-0.08 at 8 Hz for seeds 5-7, with or without the
+    # excitability spread; up to 0.18 at 3 Hz). The modulated drive locks the spikes far above it.
+    assert vs_flat < 0.1 and n > 1000
+    assert vs_osc > 0.1 and vs_osc > 3 * vs_flat
 
 
 @pytest.mark.slow

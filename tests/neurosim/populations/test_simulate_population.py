@@ -10,7 +10,7 @@ LAMINAR = np.array([[0.0, 0.0, -z] for z in np.arange(200.0, 2000.0, 150.0)])  #
 
 
 def test_balanced_plain_arrays_background_and_determinism():
-    pop = Population(reach_radius_um=45.0)
+    pop = Population(reach_radius_um=45.0, outer_radius_um=None)  # network cells only
     act = simulate_population(pop, LAMINAR[:4], 0.3, np.random.SeedSequence(2))
     again = simulate_population(pop, LAMINAR[:4], 0.3, np.random.SeedSequence(2))
     assert np.array_equal(act.spike_times_s, again.spike_times_s)
@@ -48,3 +48,22 @@ def test_motor_behaviour_aligned_with_spikes():
     assert b["time_s"][-1] < 3.0 and b["cursor_velocity_cm_per_s"].shape == (300, 2)
     assert b["preferred_direction_rad"].shape == (act.num_cells,)
     assert act.num_spikes > 0 and act.spike_times_s.max() < 3.0
+
+
+def test_generated_shell_and_cell_classes():
+    """Network cells within reach, generated cells out to the outer radius; classes follow E/I."""
+    from scipy.spatial import cKDTree
+
+    import electrode_models as em
+
+    pop = Population(reach_radius_um=35.0, outer_radius_um=70.0)
+    act = simulate_population(pop, LAMINAR[:2], 0.5, np.random.SeedSequence(5))
+    gen = act.generated_mask()
+    d, _ = cKDTree(LAMINAR[:2]).query(act.positions_um)
+    assert gen.any() and (~gen).any()
+    assert np.all(d[~gen] <= 35.0) and np.all((d[gen] > 35.0) & (d[gen] <= 70.0))
+    assert np.array_equal(em.is_excitatory_class(act.cell_class), act.cell_types == 0)
+    assert act.morphology_variant.shape == act.spin_rad.shape == (act.num_cells,)
+    assert np.isin(act.spike_units, np.flatnonzero(gen)).any()       # generated cells fire
+    names = np.asarray(act.population_names)[act.population_labels]
+    assert set(names[gen]) <= {"E (generated)", "I (generated)"}

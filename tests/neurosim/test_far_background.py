@@ -1,0 +1,41 @@
+"""The far-neuron background level from the cells beyond the outer radius (Campbell's theorem)."""
+
+import numpy as np
+import pytest
+
+from neurosim.design import default_design
+from neurosim.electrodes import build_probe, far_cell_background_uV_rms, setup_background
+
+BASE = {"population.model": "poisson", "implant.layout": "tetrode"}
+
+
+def _level(**changes):
+    design = default_design().replace(**{**BASE, **changes})
+    return far_cell_background_uV_rms(design, build_probe(design), num_cells=400)
+
+
+def test_level_scales_as_sqrt_of_density_and_rate():
+    """Shot noise: variance linear in density and in rate (same cells, same seed)."""
+    base = _level()
+    assert base > 0
+    assert _level(**{"population.density_per_mm3": 240000.0}) == pytest.approx(2 * base, rel=1e-9)
+    both = _level(**{"population.poisson.pyramidal_median_hz": 8.0,
+                     "population.poisson.interneuron_median_hz": 40.0})
+    assert both == pytest.approx(2 * base, rel=1e-9)
+
+
+def test_level_falls_as_the_outer_radius_grows():
+    near, far = _level(**{"population.outer_radius_um": 100.0}), _level(**{"population.outer_radius_um": 300.0})
+    assert far < near
+
+
+def test_background_on_by_default_and_switchable():
+    design = default_design().replace(**BASE)
+    probe = build_probe(design)
+    assert design.implant.noise.background_uV_rms is None
+    gen = setup_background(design, probe, 1)
+    assert gen is not None and gen.level_uV_rms > 0
+    off = default_design().replace(**{**BASE, "implant.noise.background_uV_rms": 0.0})
+    assert setup_background(off, probe, 1) is None
+    fixed = default_design().replace(**{**BASE, "implant.noise.background_uV_rms": 7.0})
+    assert setup_background(fixed, probe, 1).level_uV_rms == 7.0
