@@ -12,9 +12,8 @@ _BLOCKS = ("amplifier", "adc", "digital", "radio")
 
 
 def _pyplot():
-    import matplotlib
-
-    matplotlib.use("Agg", force=False)
+    # no matplotlib.use(): a notebook keeps its inline backend, and without a display matplotlib
+    # falls back to Agg by itself
     import matplotlib.pyplot as plt
 
     return plt
