@@ -157,9 +157,13 @@ def band_noise_uV_rms(result: dict) -> np.ndarray:
     fe = tomllib.loads(result["attrs/root"]["design_toml"]).get("chip", {}).get("front_end", {})
     fs = float(result["attrs/recording"]["fs_hz"])
     band = (fe.get("highpass_hz", 300.0), min(fe.get("lowpass_hz", 6000.0), 0.45 * fs))
-    x = sosfiltfilt(butter(3, band, btype="band", fs=fs, output="sos"),
-                    np.asarray(result["recording/traces_uV"], float), axis=0)
-    return np.median(np.abs(x), axis=0) / 0.6745
+    sos = butter(3, band, btype="band", fs=fs, output="sos")
+    traces = result["recording/traces_uV"]
+    out = np.empty(traces.shape[1])
+    for c0 in range(0, traces.shape[1], 16):  # blocks of channels: bounded float64 copies
+        x = sosfiltfilt(sos, np.asarray(traces[:, c0:c0 + 16], float), axis=0)
+        out[c0:c0 + 16] = np.median(np.abs(x), axis=0) / 0.6745
+    return out
 
 
 def measure(path: str | Path) -> dict[str, float]:
