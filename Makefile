@@ -29,9 +29,12 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(PY) -m pytest -q -ra --nbmake tests notebooks
 
+# the tutorial pages show the notebooks' outputs and figures: execute them into docs/tutorials/
+# (git-ignored) first; mkdocs-jupyter then renders the stored outputs (execute: false)
 docs: $(STAMP)
 	mkdir -p docs/tutorials
-	cp notebooks/*.ipynb docs/tutorials/
+	$(VENV)/bin/jupyter nbconvert --to notebook --execute --ExecutePreprocessor.timeout=900 \
+		--output-dir docs/tutorials notebooks/*.ipynb
 	$(PY) docs/gallery.py
 	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --quiet
 

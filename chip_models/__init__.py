@@ -3,22 +3,22 @@
 The signal chain, one chunk of ``(num_samples, num_channels)`` at a time, state kept across
 chunks so the result does not depend on the chunk size:
 
-1. :class:`FrontEnd` -- causal Butterworth band-pass, gain, saturation with optional recovery
-   and input-referred :class:`AmplifierNoise` (white + 1/f); :class:`LFPPath` for the
+1. `FrontEnd` -- causal Butterworth band-pass, gain, saturation with optional recovery
+   and input-referred `AmplifierNoise` (white + 1/f); `LFPPath` for the
    decimated LFP band (input-referred µV in, amplifier output in mV out).
-2. :class:`ADC` -- bipolar mid-tread quantiser (mV in, int16 codes out), multiplexed sampling
-   skew (:func:`mux_sample_offsets_s`, :class:`MuxSkew`).
-3. Detectors (:func:`make_detector`): :class:`MADThresholdDetector` (frozen or running MAD),
-   :class:`RMSThresholdDetector`, :class:`AbsoluteThresholdDetector`, :class:`NEODetector`;
-   :class:`SpikeBandPower` features (codes in, ``(sample_index, channel)`` events out).
-4. Output modes: :class:`RiceEncoder` (lossless), :func:`mode_rates_bps` (raw, compressed,
-   events, snippets, binned counts, SBP), :mod:`~chip_models.datarate`.
-5. :class:`EventLink` -- framed telemetry with FIFO overflow and bit-error packet loss.
-6. :mod:`~chip_models.power` -- amplifier NEF, ADC figure of merit, digital ops, radio bits,
-   static and clock power (:class:`PowerBudget`), power density.
-7. :mod:`~chip_models.heat` -- Pennes bioheat temperature rise vs the 1 °C / 2 °C limits.
-8. :mod:`~chip_models.stimulation` -- biphasic pulses, Shannon limit, artefact, blanking.
-9. :func:`chip_report` -- one flat dict of a design's chip numbers.
+2. `ADC` -- bipolar mid-tread quantiser (mV in, int16 codes out), multiplexed sampling
+   skew (`mux_sample_offsets_s`, `MuxSkew`).
+3. Detectors (`make_detector`): `MADThresholdDetector` (frozen or running MAD),
+   `RMSThresholdDetector`, `AbsoluteThresholdDetector`, `NEODetector`;
+   `SpikeBandPower` features (codes in, ``(sample_index, channel)`` events out).
+4. Output modes: `RiceEncoder` (lossless), `mode_rates_bps` (raw, compressed,
+   events, snippets, binned counts, SBP), `chip_models.datarate`.
+5. `EventLink` -- framed telemetry with FIFO overflow and bit-error packet loss.
+6. `chip_models.power` -- amplifier NEF, ADC figure of merit, digital ops, radio bits,
+   static and clock power (`PowerBudget`), power density.
+7. `chip_models.heat` -- Pennes bioheat temperature rise vs the 1 °C / 2 °C limits.
+8. `chip_models.stimulation` -- biphasic pulses, Shannon limit, artefact, blanking.
+9. `chip_report` -- one flat dict of a design's chip numbers.
 
 This package is a numerical library: arrays and floats in, arrays out. It does not import
 ``neurosim``, ``electrode_models``, h5py, Dask or PyVista.

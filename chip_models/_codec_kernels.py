@@ -72,7 +72,7 @@ def rice_encode_blocks(x, prev, block_samples, out):  # pragma: no cover - numba
 
 @njit(cache=True)
 def rice_decode(data, num_channels, block_samples, num_samples, out):  # pragma: no cover
-    """Inverse of :func:`rice_encode_blocks` from stream start; ``out`` int64
+    """Inverse of `rice_encode_blocks` from stream start; ``out`` int64
     (num_samples, num_channels) is written. Returns bytes consumed, or -1 if data ran out."""
     pos = 0
     total_bits = data.size * 8

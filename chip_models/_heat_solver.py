@@ -10,7 +10,7 @@ arterial temperature) or ``'insulated'``. The matrix is symmetric positive defin
 solved directly (SuperLU, minimum-degree ordering of A + Aᵀ). Units: lengths in m, k in
 W/(m·K), w in W/(m³·K), q in W/m³.
 
-Inputs are trusted (the public functions in :mod:`chip_models.heat` validate them).
+Inputs are trusted (the public functions in `chip_models.heat` validate them).
 """
 
 from __future__ import annotations

@@ -21,7 +21,7 @@ Q_ELECTRON_C = constants.e
 #: median(|x|) / sigma for a zero-mean Gaussian: Phi^-1(0.75) (Quiroga et al. 2004).
 MAD_TO_SIGMA = 0.6745
 
-#: Polarity codes used by :func:`threshold_detect`.
+#: Polarity codes used by `threshold_detect`.
 POLARITY_CODES = {"negative": 0, "positive": 1, "both": 2}
 
 

@@ -32,9 +32,9 @@ class ADC:
         Conversion rate in Hz, in (0, 1e6] (used by the power and data-rate models).
     channels_per_adc : int, default 1
         Channels multiplexed onto one converter, in [1, 1024] (Neuropixels 1.0: 12, 2.0: 16);
-        sets the sampling skew (:meth:`sample_offsets_s`).
+        sets the sampling skew (`sample_offsets_s`).
     mux_scheme : {'contiguous', 'neuropixels'}, default 'contiguous'
-        Channel-to-slot assignment, see :func:`~chip_models.mux_sample_offsets_s`.
+        Channel-to-slot assignment, see `chip_models.mux_sample_offsets_s`.
 
     Assumptions
     -----------
@@ -59,7 +59,7 @@ class ADC:
 
     def sample_offsets_s(self, num_channels: int) -> np.ndarray:
         """Sampling instant of each channel within the frame in s, shape (num_channels,):
-        slot / (channels_per_adc * fs_hz), see :func:`~chip_models.mux_sample_offsets_s`."""
+        slot / (channels_per_adc * fs_hz), see `chip_models.mux_sample_offsets_s`."""
         return mux_sample_offsets_s(num_channels, self.fs_hz, self.channels_per_adc,
                                     self.mux_scheme)
 

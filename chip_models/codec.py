@@ -24,7 +24,7 @@ class RiceEncoder:
 
     Each block is padded to a byte boundary (it is a packet payload), so the bytes of a stream
     encoded in chunks are identical to the one-shot encoding. The achieved compression ratio is
-    ``bits * samples / (8 * bytes)``, measured on the actual data (:attr:`ratio`).
+    ``bits * samples / (8 * bytes)``, measured on the actual data (`ratio`).
 
     Parameters
     ----------
@@ -112,7 +112,7 @@ class RiceEncoder:
 
 
 def rice_decode(data: bytes, num_channels: int, block_samples: int, num_samples: int) -> np.ndarray:
-    """Decode a stream written by :class:`RiceEncoder` (from its start).
+    """Decode a stream written by `RiceEncoder` (from its start).
 
     Parameters
     ----------

@@ -67,7 +67,7 @@ def event_rate_bps(events_per_s: float, num_channels: int, fs_hz: float,
     events_per_s : float
         Detections per second summed over all channels, >= 0.
     num_channels, fs_hz, timestamp_bits
-        See :func:`event_bits`.
+        See `event_bits`.
     """
     rate = check_range("events_per_s", events_per_s, 0.0, None, "events/s")
     return rate * event_bits(num_channels, fs_hz, timestamp_bits)

@@ -5,12 +5,57 @@ from __future__ import annotations
 import logging
 
 import numpy as np
+from scipy import special
 
 from . import _detector_kernels, _kernels
 from ._detector_base import CalibratedDetector
 from ._validation import check_range
 
 logger = logging.getLogger(__name__)
+
+
+def quantised_mad_sigma(x: np.ndarray, quantisation_step: float) -> np.ndarray:
+    r"""Noise per channel of a quantised signal: the MAD estimate taken on the quantiser's bins.
+
+    For a mid-tread quantiser of step Δ and Gaussian noise σ, a code ``|q| <= k`` means
+    ``|x| < (k + 1/2) Δ``, so ``F(k) = P(|q| <= k) = 2 Φ((k + 1/2) Δ / σ) - 1``. With ``k`` the
+    median of ``|q|`` (the first ``k`` with ``F(k) >= 1/2``) and ``F(k)`` measured,
+
+    .. math::
+
+        \hat\sigma = \max\left(\frac{(k + 1/2)\,\Delta}{\Phi^{-1}((1 + F(k))/2)},
+                            \frac{\Delta}{\sqrt{12}}\right)
+
+    This is the MAD estimate (``median|x| / 0.6745``) with the median read between the bins
+    instead of at a bin: it stays right when the noise is a fraction of a step, where
+    ``median|q|`` is 0 and the plain MAD gives 0. It is floored at the rms of the quantisation
+    error, ``Δ/√12`` (Widrow & Kollár 2008): below that the noise cannot be told from the
+    quantiser (and when every sample is one code, F(k) = 1, the estimate is that floor).
+
+    Assumptions
+    -----------
+    - Zero-mean noise, Gaussian within the calibration window (spikes sparse, as for the MAD).
+    - A mid-tread quantiser (code 0 for ``|x| < Δ/2``), as `chip_models.ADC`.
+
+    Parameters
+    ----------
+    x : np.ndarray, shape (num_samples, num_channels)
+        Quantised samples (e.g. ADC codes), in input units.
+    quantisation_step : float
+        The step ``Δ`` in the same units (1 for codes), > 0.
+
+    Returns
+    -------
+    np.ndarray, shape (num_channels,)
+        Noise estimate, input units.
+    """
+    q = np.round(np.abs(np.asarray(x, dtype=np.float64)) / quantisation_step)
+    k = np.quantile(q, 0.5, axis=0, method="inverted_cdf")
+    frac = np.mean(q <= k, axis=0)
+    ok = frac < 1.0
+    sigma = np.zeros(q.shape[1])
+    sigma[ok] = (k[ok] + 0.5) / special.ndtri((1.0 + frac[ok]) / 2.0)
+    return np.maximum(sigma, 1.0 / np.sqrt(12.0)) * quantisation_step
 
 
 class MADThresholdDetector(CalibratedDetector):
@@ -61,6 +106,13 @@ class MADThresholdDetector(CalibratedDetector):
         ``tau`` when every sample is on the same side; its stationary relative spread is about
         ``sqrt(eta / (4 f))`` with ``f = 2 phi(0.6745) = 0.636`` the density of ``|x|/sigma``
         at its median (0.4 % for tau = 1 s at 30 kHz).
+    quantisation_step : float, optional
+        Step of the quantiser that produced the input, in input units (1 for ADC codes), > 0.
+        The MAD is then read between the quantiser's bins and floored at the rms quantisation
+        error ``step / sqrt(12)`` (`quantised_mad_sigma`): when the analog noise is below about
+        one step most samples are the same code, ``median(|x|)`` is 0, and the plain estimate
+        (and the threshold) would be 0, every non-zero code a detection. ``None`` (default):
+        the plain MAD.
 
     Assumptions
     -----------
@@ -69,11 +121,14 @@ class MADThresholdDetector(CalibratedDetector):
       (chronic drift) with time constant ``adaptation_time_s``.
     - Spikes are sparse in the calibration window, so the median is dominated by noise.
     - Input is integer ADC codes or floats in any unit; thresholds are in the same unit.
+    - With ``quantisation_step``, the noise of a quantised signal is at least that of the
+      quantisation error (uniform over one step, rms ``step / sqrt(12)``).
 
     References
     ----------
     Quiroga, Nadasdy & Ben-Shaul (2004), Neural Computation 16(8):1661-1687 (MAD threshold).
     Christie et al. (2015), J. Neural Eng. 12:016009 (thresholds -3 to -5 x RMS).
+    Widrow & Kollár (2008), Quantization Noise, Cambridge University Press, ch. 4 (step²/12).
     """
 
     #: Digital operations per sample per channel once calibrated: one comparison against the
@@ -86,8 +141,10 @@ class MADThresholdDetector(CalibratedDetector):
     def __init__(self, num_channels: int, fs_hz: float, threshold_k: float = 4.5,
                  dead_time_s: float = 1e-3, calibration_s: float = 0.25,
                  polarity: str = "negative", adaptive: bool = False,
-                 adaptation_time_s: float = 1.0):
+                 adaptation_time_s: float = 1.0, quantisation_step: float | None = None):
         self._setup(num_channels, fs_hz, dead_time_s, calibration_s, polarity)
+        self.quantisation_step = None if quantisation_step is None else check_range(
+            "quantisation_step", quantisation_step, 0.0, None, "(input units)", low_inclusive=False)
         self.threshold_k = check_range("threshold_k", threshold_k, 0.0, 100.0, "(x sigma)",
                                        low_inclusive=False)
         if not isinstance(adaptive, bool):
@@ -140,7 +197,8 @@ class MADThresholdDetector(CalibratedDetector):
             self._dead_remaining, self.dead_samples, _kernels.POLARITY_CODES[self.polarity])
 
     def _finish_calibration(self) -> None:
-        self._sigma = _kernels.mad_sigma(self._cal_buffer)
+        self._sigma = _kernels.mad_sigma(self._cal_buffer) if self.quantisation_step is None else \
+            quantised_mad_sigma(self._cal_buffer, self.quantisation_step)
         self._threshold = self.threshold_k * self._sigma
         self._median = self._sigma * _kernels.MAD_TO_SIGMA
         self._cal_buffer = None

@@ -1,6 +1,6 @@
 """More on-chip detectors: absolute threshold, k x RMS, NEO; and the detector factory.
 
-All detectors share the interface of :class:`~chip_models.MADThresholdDetector`:
+All detectors share the interface of `chip_models.MADThresholdDetector`:
 ``process(x) -> (sample_index int64, channel int32)`` with global sample indices, a per-channel
 ``threshold``, a dead time, a polarity and ``ops_per_sample`` for the power model.
 """
@@ -70,21 +70,26 @@ class RMSThresholdDetector(CalibratedDetector):
     Unlike the MAD estimate, the RMS grows with the spikes in the window (Quiroga et al. 2004);
     it is what many chips use (Christie et al. 2015: -3 to -5 x RMS decode alike).
 
-    Parameters are those of :class:`MADThresholdDetector` (``threshold_k`` in units of RMS).
+    Parameters are those of `MADThresholdDetector` (``threshold_k`` in units of RMS;
+    ``quantisation_step`` floors the RMS at ``step / sqrt(12)``).
     """
 
     OPS_PER_SAMPLE = 3.0
 
     def __init__(self, num_channels: int, fs_hz: float, threshold_k: float = 4.5,
                  dead_time_s: float = 1e-3, calibration_s: float = 0.25,
-                 polarity: str = "negative"):
+                 polarity: str = "negative", quantisation_step: float | None = None):
         self._setup(num_channels, fs_hz, dead_time_s, calibration_s, polarity)
         self.threshold_k = check_range("threshold_k", threshold_k, 0.0, 100.0, "(x RMS)",
                                        low_inclusive=False)
+        self.quantisation_step = None if quantisation_step is None else check_range(
+            "quantisation_step", quantisation_step, 0.0, None, "(input units)", low_inclusive=False)
         self.reset()
 
     def _threshold_from(self, cal):
         self.rms = np.sqrt(np.mean(cal * cal, axis=0))
+        if self.quantisation_step is not None:  # never below the rms quantisation error
+            self.rms = np.maximum(self.rms, self.quantisation_step / np.sqrt(12.0))
         return self.threshold_k * self.rms
 
     def _feature(self, arr):
@@ -102,13 +107,13 @@ class NEODetector(CalibratedDetector):
     ``w`` is a Bartlett (triangular) window of ``window_samples`` taps normalised to unit sum.
     Causal: the operator centred on ``n-1`` is evaluated when ``x[n]`` arrives, so a detection
     lags the energy peak by ``1 + (window_samples - 1) / 2`` samples (reported as
-    :attr:`latency_samples`). The threshold is a positive level on ``psi`` (polarity 'positive'
+    `latency_samples`). The threshold is a positive level on ``psi`` (polarity 'positive'
     on the feature). For integer codes the operator is exact in float64 (|psi| < 2^53).
 
     Parameters
     ----------
     num_channels, fs_hz, dead_time_s, calibration_s
-        As :class:`MADThresholdDetector`.
+        As `MADThresholdDetector`.
     threshold_c : float, default 8.0
         Scale ``C`` of the mean smoothed energy, in (0, 1000].
     window_samples : int, default 4
@@ -161,7 +166,7 @@ class NEODetector(CalibratedDetector):
         return "positive"
 
 
-#: Kinds accepted by :func:`make_detector`.
+#: Kinds accepted by `make_detector`.
 DETECTOR_KINDS = ("mad_threshold", "rms_threshold", "absolute_threshold", "neo", "sbp")
 
 
@@ -171,9 +176,9 @@ def make_detector(kind: str, num_channels: int, fs_hz: float, **params):
     Parameters
     ----------
     kind : {'mad_threshold', 'rms_threshold', 'absolute_threshold', 'neo', 'sbp'}
-        :class:`MADThresholdDetector` (``adaptive=True`` for the running estimate),
-        :class:`RMSThresholdDetector`, :class:`AbsoluteThresholdDetector`, :class:`NEODetector`,
-        :class:`~chip_models.SpikeBandPower` (returns per-bin features, not events).
+        `MADThresholdDetector` (``adaptive=True`` for the running estimate),
+        `RMSThresholdDetector`, `AbsoluteThresholdDetector`, `NEODetector`,
+        `chip_models.SpikeBandPower` (returns per-bin features, not events).
     num_channels : int
     fs_hz : float
         Sampling rate in Hz.

@@ -40,7 +40,7 @@ class SpikeBandPower:
     Assumptions
     -----------
     - Feature values are kept in float64 (input units, or units squared); the bit width sent is
-      a property of the output mode (:func:`~chip_models.sbp_rate_bps`).
+      a property of the output mode (`chip_models.sbp_rate_bps`).
 
     References
     ----------

@@ -25,10 +25,10 @@ class FrontEnd:
         y_\mathrm{mV}[n] = \mathrm{clip}\big(G \cdot 10^{-3} \cdot (h * x_\mathrm{\mu V})[n],
         \; -V_\mathrm{swing}, \; +V_\mathrm{swing}\big)
 
-    where :math:`h` is ``scipy.signal.butter(filter_order, [highpass_hz, lowpass_hz],
+    where `h` is ``scipy.signal.butter(filter_order, [highpass_hz, lowpass_hz],
     'bandpass', fs=fs_hz)`` run as second-order sections (``sos``), with the recurrence and state
     layout of ``scipy.signal.sosfilt`` (a Numba kernel, float64 arithmetic, float32 output).
-    The filter state of every channel is kept between calls of :meth:`process`, so a signal
+    The filter state of every channel is kept between calls of `process`, so a signal
     processed in chunks of any size gives bitwise the same output as processed in one go.
 
     Parameters
@@ -169,7 +169,7 @@ class FrontEnd:
     def filter_uV(self, x_uV, axis: int = 0) -> np.ndarray:
         """Band-pass a standalone signal (e.g. a template) from zero state, without gain or clip.
 
-        The stream state used by :meth:`process` is not touched.
+        The stream state used by `process` is not touched.
 
         Parameters
         ----------

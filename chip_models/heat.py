@@ -5,7 +5,7 @@ r"""Steady-state tissue heating by the implant (Pennes bioheat equation).
 Away from the source the excess temperature ``θ = T - T_a`` obeys ``∇²θ = θ / L²`` with the
 perfusion length ``L = sqrt(k / (ω_b c_b))`` (3.56 mm for grey matter: k 0.57 W/(m·K),
 ω_b c_b 45 000 W/(m³·K), references.md). The implant's real shape is solved in 3-D
-(:func:`block_temperature_rise_K`, finite volumes in :mod:`chip_models._heat_solver`); the
+(`block_temperature_rise_K`, finite volumes in `chip_models._heat_solver`); the
 closed forms (sphere, disc on a half-space) remain for checks and quick bounds.
 """
 
@@ -45,9 +45,9 @@ CSF_K_W_PER_M_K = 0.62
 #: Skull bone: conductivity W/(m·K) and ω_b c_b W/(m³·K) (IT'IS database).
 BONE_K_W_PER_M_K = 0.40
 BONE_PERFUSION_W_PER_M3_K = 3400.0
-#: Geometries of :func:`implant_temperature_rise_K` (the first is the default).
+#: Geometries of `implant_temperature_rise_K` (the first is the default).
 HEAT_GEOMETRIES = ("silicon_block", "circumscribed_sphere", "disc_half_space")
-#: What lies over the cortical surface in :func:`block_temperature_rise_K`.
+#: What lies over the cortical surface in `block_temperature_rise_K`.
 HEAT_SURROUNDINGS = ("tissue", "csf_skull", "insulated")
 
 
@@ -109,7 +109,7 @@ def disc_temperature_rise_K(power_mW: float, radius_mm: float,
     (``→ P / (π k a)``, the classic non-perfused disc, as ``L → ∞``). All heat goes into the
     tissue: an upper bound for a chip lying on cortex under an insulating skull.
 
-    Parameters are those of :func:`sphere_temperature_rise_K` (``radius_mm``: disc radius).
+    Parameters are those of `sphere_temperature_rise_K` (``radius_mm``: disc radius).
     """
     p = check_range("power_mW", power_mW, 0.0, None, "mW") * 1e-3
     a = check_range("radius_mm", radius_mm, 0.0, 1000.0, "mm", low_inclusive=False) * 1e-3
@@ -135,14 +135,14 @@ def block_temperature_rise_K(power_mW: float, footprint_mm=(4.0, 4.0), thickness
     the implant embedded, as in Kim et al. 2007), ``'csf_skull'`` (``csf_mm`` of CSF and
     ``skull_mm`` of bone, no scalp: the outer face insulated) or ``'insulated'`` (all heat
     into the brain: an upper bound). Solved by finite volumes on a graded grid
-    (:mod:`chip_models._heat_solver`, ~1 s; cached by geometry, so sweeps over power pay it
+    (`chip_models._heat_solver`, ~1 s; cached by geometry, so sweeps over power pay it
     once). The result is linear in ``power_mW``.
 
     Why a 3-D solve and not a shape factor: published conduction shape factors are for
     non-perfused media, and perfusion (L = 3.56 mm, the size of the implant) changes the
     answer by a factor ~2 (the sphere: 1/(1 + a/L)); the needles and an IC larger than the
     array also matter by tens of %. Checks: the solver reproduces
-    :func:`sphere_temperature_rise_K` within 2 % and :func:`disc_temperature_rise_K` within
+    `sphere_temperature_rise_K` within 2 % and `disc_temperature_rise_K` within
     3 %; for Kim et al. (2007)'s device -- a Utah array (4 x 4 mm, 1.5 mm shanks) carrying
     Harrison et al. (2007)'s 4.7 x 5.9 mm IC, implanted in the brain -- it gives 0.037 °C/mW
     against their 0.029 (+28 %; no parameter fitted). A bare 4 x 4 mm Utah with its chip on
@@ -224,15 +224,15 @@ def implant_temperature_rise_K(power_mW: float, footprint_mm=(4.0, 4.0),
     ``'silicon_block'`` (default)
         The real shape: a 0.5 mm silicon block of the footprint on the cortical surface with a
         1 mm bed of shanks below, embedded in perfused tissue
-        (:func:`block_temperature_rise_K` with its defaults; 3-D solve). 0.050 °C/mW for a
+        (`block_temperature_rise_K` with its defaults; 3-D solve). 0.050 °C/mW for a
         4 x 4 mm Utah array with its chip on the back (~20 mW for 1 °C).
     ``'circumscribed_sphere'``
         The sphere through the footprint's corners, radius ``sqrt(w² + h²) / 2`` (2.83 mm for
-        4 x 4 mm), in perfused tissue (:func:`sphere_temperature_rise_K`): 0.0275 °C/mW,
+        4 x 4 mm), in perfused tissue (`sphere_temperature_rise_K`): 0.0275 °C/mW,
         optimistic: its surface is twice the block's.
     ``'disc_half_space'``
         A flat chip on the cortical surface with all heat into the brain: disc of equal area,
-        centre temperature (:func:`disc_temperature_rise_K`); ~6x more pessimistic
+        centre temperature (`disc_temperature_rise_K`); ~6x more pessimistic
         (0.18 °C/mW for 4 x 4 mm), an upper bound.
 
     Assumptions
@@ -272,7 +272,7 @@ def thermal_check(power_mW: float, footprint_mm=(4.0, 4.0), chip_area_mm2: float
     chip_area_mm2 : float, optional
         Area over which the power density is computed, mm²; default the footprint.
     geometry : str
-        See :func:`implant_temperature_rise_K`.
+        See `implant_temperature_rise_K`.
     limit_K, surface_limit_K : float
         Tissue limit (1 °C) and ISO 14708-1 surface limit (2 °C), in K.
 

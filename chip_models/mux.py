@@ -8,7 +8,7 @@ from ._validation import check_array, check_int, check_option, check_range
 
 __all__ = ["MUX_SCHEMES", "MuxSkew", "mux_sample_offsets_s"]
 
-#: Channel-to-ADC assignments of :func:`mux_sample_offsets_s`.
+#: Channel-to-ADC assignments of `mux_sample_offsets_s`.
 MUX_SCHEMES = ("contiguous", "neuropixels")
 
 
@@ -68,7 +68,7 @@ class MuxSkew:
     ----------
     fs_hz : float
     offsets_s : array_like, shape (num_channels,)
-        Offsets in s, in ``[0, 1/fs)`` (e.g. :func:`mux_sample_offsets_s`).
+        Offsets in s, in ``[0, 1/fs)`` (e.g. `mux_sample_offsets_s`).
 
     Assumptions
     -----------

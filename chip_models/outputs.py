@@ -9,19 +9,19 @@ from .datarate import event_bits, raw_rate_bps
 
 __all__ = ["OUTPUT_MODES", "count_bits", "mode_rate_bps", "mode_rates_bps", "snippet_bits"]
 
-#: Output modes understood by :func:`mode_rate_bps`.
+#: Output modes understood by `mode_rate_bps`.
 OUTPUT_MODES = ("raw", "compressed", "events", "snippets", "binned_counts", "sbp")
 
 
 def snippet_bits(num_channels: int, fs_hz: float, bits: int, snippet_samples: int,
                  timestamp_bits: int | None = None) -> int:
-    """Bits per waveform snippet: an event header (channel + timestamp, :func:`event_bits`)
+    """Bits per waveform snippet: an event header (channel + timestamp, `event_bits`)
     plus ``snippet_samples * bits``.
 
     Parameters
     ----------
     num_channels, fs_hz, timestamp_bits
-        See :func:`~chip_models.event_bits`.
+        See `chip_models.event_bits`.
     bits : int
         ADC bits per sample, in [1, 32].
     snippet_samples : int
@@ -69,7 +69,7 @@ def mode_rates_bps(duration_s: float, num_channels: int, fs_hz: float, bits: int
     num_events : int, default 0
         Detections over the recording (all channels).
     compressed_bytes : int, optional
-        Bytes produced by :class:`~chip_models.RiceEncoder`; the mode is omitted if None.
+        Bytes produced by `chip_models.RiceEncoder`; the mode is omitted if None.
     snippet_samples : int, default 48
     bin_s : float, default 0.02
         Bin length of counts and SBP in s, in (0, 10].
@@ -81,7 +81,7 @@ def mode_rates_bps(duration_s: float, num_channels: int, fs_hz: float, bits: int
     Returns
     -------
     dict
-        ``{mode: bit/s}`` for the modes of :data:`OUTPUT_MODES`.
+        ``{mode: bit/s}`` for the modes of `OUTPUT_MODES`.
     """
     dur = check_range("duration_s", duration_s, 0.0, None, "s", low_inclusive=False)
     n_ev = check_int("num_events", num_events, 0, None)
@@ -100,7 +100,7 @@ def mode_rates_bps(duration_s: float, num_channels: int, fs_hz: float, bits: int
 
 
 def mode_rate_bps(mode: str, rates_bps: dict) -> float:
-    """The rate of one ``mode`` from :func:`mode_rates_bps`'s dict (clear error if absent)."""
+    """The rate of one ``mode`` from `mode_rates_bps`'s dict (clear error if absent)."""
     check_option("mode", mode, OUTPUT_MODES)
     if mode not in rates_bps:
         raise ValueError(f"mode {mode!r} has no rate: pass compressed_bytes to mode_rates_bps")

@@ -22,7 +22,7 @@ def amplifier_power_uW(nef: float, noise_uV_rms: float, bandwidth_hz: float,
         I_\mathrm{tot} = \left(\frac{\mathrm{NEF}}{V_\mathrm{ni,rms}}\right)^2
         \frac{\pi U_T 4kT \,\mathrm{BW}}{2}, \qquad P = I_\mathrm{tot} V_\mathrm{supply}
 
-    with :math:`U_T = kT/q`.
+    with `U_T = kT/q`.
 
     Parameters
     ----------
@@ -158,7 +158,7 @@ POWER_DENSITY_LIMIT_MW_PER_CM2 = 40.0
 def power_density_mW_per_cm2(power_mW: float, area_mm2: float) -> float:
     """Power density in mW/cm²: ``power_mW / (area_mm2 * 1e-2)`` (1 cm² = 100 mm²).
 
-    Compare with :data:`POWER_DENSITY_LIMIT_MW_PER_CM2` (~40 mW/cm², Wolf 2008).
+    Compare with `POWER_DENSITY_LIMIT_MW_PER_CM2` (~40 mW/cm², Wolf 2008).
 
     Examples
     --------

@@ -25,15 +25,15 @@ def chip_report(*, num_channels: int, fs_hz: float, highpass_hz: float, lowpass_
     detector_kind, output_mode : str
         Names as in the design (``output_mode`` must be a key of ``rates_bps``).
     rates_bps : dict
-        ``{mode: bit/s}`` from :func:`~chip_models.mode_rates_bps`.
+        ``{mode: bit/s}`` from `chip_models.mode_rates_bps`.
     link_capacity_bps : float
         Radio capacity in bit/s.
     power : PowerBudget
         Chip power by block.
     footprint_mm, chip_area_mm2, heat_geometry
-        See :func:`~chip_models.thermal_check`.
+        See `chip_models.thermal_check`.
     compression_ratio : float, optional
-        Achieved lossless ratio (:attr:`~chip_models.RiceEncoder.ratio`).
+        Achieved lossless ratio (`chip_models.RiceEncoder.ratio`).
     detection_scores : dict, optional
         E.g. ``{'precision': .., 'recall': .., 'f1': ..}``, copied with a ``detection_`` prefix.
     link_stats : dict, optional

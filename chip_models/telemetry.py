@@ -84,7 +84,7 @@ class EventLink:
     seed : int, default 0
         Seed of the packet-loss draws, in [0, 2^63).
     bits_per_event : int, optional
-        Default :func:`~chip_models.event_bits` (channel + timestamp).
+        Default `chip_models.event_bits` (channel + timestamp).
 
     Assumptions
     -----------

@@ -2,26 +2,26 @@
 
 A numerical library (arrays and floats in, arrays out; no I/O, no orchestration):
 
-- :mod:`~electrode_models.probes`: the layout library (intracortical, subdural, epidural,
-  endovascular; generators in :mod:`~electrode_models.layouts`) as probeinterface objects placed
+- `electrode_models.probes`: the layout library (intracortical, subdural, epidural,
+  endovascular; generators in `electrode_models.layouts`) as probeinterface objects placed
   in the tissue frame (µm; surface z = 0, tissue z < 0).
-- :mod:`~electrode_models.volume`: volume conductors as gain matrices (infinite isotropic or
+- `electrode_models.volume`: volume conductors as gain matrices (infinite isotropic or
   anisotropic; half-space with the method of images), point/line sources and current dipoles.
-- :mod:`~electrode_models.headmodel`: the four-sphere head model (brain, CSF, skull, scalp) for
+- `electrode_models.headmodel`: the four-sphere head model (brain, CSF, skull, scalp) for
   current dipoles seen by subdural, epidural, endovascular and scalp electrodes.
-- :mod:`~electrode_models.chronic`: encapsulation, dead channels, neuron loss vs days since implant.
-- :mod:`~electrode_models.morphology`: multi-compartment cells and their transmembrane
+- `electrode_models.chronic`: encapsulation, dead channels, neuron loss vs days since implant.
+- `electrode_models.morphology`: multi-compartment cells and their transmembrane
   currents during a spike.
-- :mod:`~electrode_models.cells`: the cell library (seven cortical classes, morphological and
-  spike-shape variants, class mix by layer, SWC reconstructions via :mod:`~electrode_models.swc`).
-- :mod:`~electrode_models.conductor`: point/line sources and finite disc electrodes in an
+- `electrode_models.cells`: the cell library (seven cortical classes, morphological and
+  spike-shape variants, class mix by layer, SWC reconstructions via `electrode_models.swc`).
+- `electrode_models.conductor`: point/line sources and finite disc electrodes in an
   infinite homogeneous volume conductor (gain matrices, µV per nA).
-- :mod:`~electrode_models.templates`: sparse spike templates of many cells on a probe.
-- :mod:`~electrode_models.pickup`: injecting spikes into a (samples x channels) chunk.
-- :mod:`~electrode_models.noise`: counter-based Gaussian noise, thermal noise level.
-- :mod:`~electrode_models.background`: far-neuron background noise (1/f^α, correlated by distance).
-- :mod:`~electrode_models.drift`: rigid/non-rigid micromotion and the drifting pickup.
-- :mod:`~electrode_models.materials`: impedance spectra per material and site size, band thermal
+- `electrode_models.templates`: sparse spike templates of many cells on a probe.
+- `electrode_models.pickup`: injecting spikes into a (samples x channels) chunk.
+- `electrode_models.noise`: counter-based Gaussian noise, thermal noise level.
+- `electrode_models.background`: far-neuron background noise (1/f^α, correlated by distance).
+- `electrode_models.drift`: rigid/non-rigid micromotion and the drifting pickup.
+- `electrode_models.materials`: impedance spectra per material and site size, band thermal
   noise, the electrode-amplifier divider.
 
 Units: µm, s (ms where named), Hz, µV, nA, S/m, Ω; every physical name carries its unit.

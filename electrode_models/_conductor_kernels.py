@@ -102,7 +102,7 @@ def line_integral(px, py, pz, sx, sy, sz, ex, ey, ez, r_min):
 def disc_points(radius, n_points, axis1, axis2):
     """Deterministic sunflower (Vogel) points on a disc, equal area each: (n, 3) offsets.
 
-    Point 0 lies on ``axis1`` (angle 0) and point 1 at the golden angle: :func:`gain_entry`
+    Point 0 lies on ``axis1`` (angle 0) and point 1 at the golden angle: `gain_entry`
     reads the disc's plane from them.
     """
     out = np.zeros((n_points, 3))
@@ -432,7 +432,7 @@ def _limit_correction(sx, sy, sz, ex, ey, ez, a1x, a1y, a1z, a2x, a2y, a2z, nx, 
 def gain_entry(ex, ey, ez, offsets, seg_start, seg_end, j, r_min, radius, far_factor):
     """Disc-averaged line-source factor (1/µm) of segment j seen by one electrode.
 
-    ``offsets`` come from :func:`disc_points`. One offset (or radius 0), or a segment farther
+    ``offsets`` come from `disc_points`. One offset (or radius 0), or a segment farther
     than ``far_factor`` radii from the centre: the centre value (the disc mean differs by
     O((a/d)²) <= 0.25 % at 10 radii). A circular disc (orthonormal axes, read from offsets 0
     and 1): the exact mean (module docstring). Otherwise (an ellipse: a disc in the

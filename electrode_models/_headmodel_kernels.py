@@ -1,4 +1,4 @@
-"""Numba kernels of the four-sphere head model (see :mod:`electrode_models.headmodel`).
+"""Numba kernels of the four-sphere head model (see `electrode_models.headmodel`).
 
 Head frame: origin at the centre of the head, positions in µm. Kernels trust their inputs.
 """

@@ -5,7 +5,7 @@ The background at contact c and global sample n is
     v[n, c] = g · Σ_j M[c, j] · Σ_{k=0}^{L-1} h[k] · w_j[n - k + L - 1]
 
 - ``w_j[m]``: independent unit white Gaussian latent sources, drawn by the counter-based
-  generator of :mod:`electrode_models.noise` (a pure function of (seed, j, m));
+  generator of `electrode_models.noise` (a pure function of (seed, j, m));
 - ``h``: a fixed FIR of ``L`` taps with amplitude response ``|H(f)| ≈ (max(f, f_c) / f_c)^(-α/2)``
   (power spectrum 1/f^α above the corner ``f_c``, flat below), designed once by frequency
   sampling and a Hann window;
@@ -32,7 +32,7 @@ Far-neuron background in the AP band (300-6000 Hz) of intracortical microelectro
 from the ranges reported by Lempka et al. 2011 and Camuñas-Mesa & Quian Quiroga 2013, where far
 neurons are the largest noise source ahead of the electrode-tissue interface; Yang et al. 2009).
 Spectral exponent: in vivo noise spectra 1/f^x with x = 1.5 ± 0.5 (Yang et al. 2009); the LFP
-below a few hundred Hz ~1/f² (Milstein et al. 2009). :func:`background_level_uV_rms` gives the
+below a few hundred Hz ~1/f² (Milstein et al. 2009). `background_level_uV_rms` gives the
 level from a count of far cells with independent contributions: ``sqrt(N_cells) · v_cell``.
 
 Assumptions
@@ -222,7 +222,7 @@ def _sparse_rows(m: np.ndarray, rel_tol: float = 1e-6, max_fill: float = 0.25):
 
 def add_background_noise(chunk_uV: np.ndarray, chunk_start_sample: int, contact_positions_um,
                          fs_hz: float, level_uV_rms: float, seed: int, **kwargs) -> None:
-    """One-call form of :class:`BackgroundNoise` (builds the FIR and mixing each call: prefer the
+    """One-call form of `BackgroundNoise` (builds the FIR and mixing each call: prefer the
     class for many chunks). ``kwargs``: alpha, length_constant_um, corner_hz, band_hz, num_taps,
     variance_kept."""
     BackgroundNoise(contact_positions_um, fs_hz, level_uV_rms, seed, **kwargs).add(

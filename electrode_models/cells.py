@@ -19,26 +19,26 @@ generator whose parameters (soma size; number, length, diameter and angles of th
 oblique, tuft, basal or multipolar dendrites; axon initial segment) and action-potential
 parameters (half-width, rise/fall asymmetry, amplitude, after-hyperpolarisation, current scale)
 are drawn per *variant* from the class ranges in ``CLASS_PARAMETERS`` / ``AP_PARAMETERS``.
-:func:`cell_variant` is a pure function of (class, variant) (its generator is seeded by both);
+`cell_variant` is a pure function of (class, variant) (its generator is seeded by both);
 variant 0 is the class prototype (every parameter at the centre of its range). Templates then
 add per-cell diversity through the orientation (tilt) and the spin about the cell's own axis
-(:func:`draw_spin_rad`).
+(`draw_spin_rad`).
 
 Reconstructed morphologies
 --------------------------
-:func:`load_swc` reads an SWC file, the format of NeuroMorpho.org reconstructions, also read by
+`load_swc` reads an SWC file, the format of NeuroMorpho.org reconstructions, also read by
 LFPy/NEURON's Import3d; the Blue Brain cell models that MEArec uses come as Neurolucida ASC files
 that MorphIO or NeuroM write out as SWC. It centres the soma at the origin, optionally aligns the
 apical dendrite with +z and merges points into segments of at most ``max_segment_um``. Pair it with an AP of its class, e.g.
 ``ap = dict(cell_variant("L5_TTPC", 0)[1], current_scale=1.0)`` (a full reconstruction carries
 its whole membrane, so k = 1), and pass ``library=[(morph, ap), ...]`` to
-:func:`electrode_models.templates.compute_templates`: a cell of class c then uses the library
+`electrode_models.templates.compute_templates`: a cell of class c then uses the library
 entries of class c (entry ``variant mod count``) instead of the built-in variants.
 
 Assumptions
 -----------
 - The extracellular spike is shaped by the somatic AP (clamped, see
-  :mod:`electrode_models.morphology`) and the passive tree; dendritic active currents are
+  `electrode_models.morphology`) and the passive tree; dendritic active currents are
   omitted. The reduced trees carry less membrane than real cells (spines, fine branches); the
   class ``current_scale`` k (parallel copies of the tree: L2/3 3.8, L4 6.0, L5 2.4, L6 4.0,
   BC 4.2, MC 5.0, ChC 5.5) calibrates the amplitude against published extracellular
@@ -62,7 +62,7 @@ Assumptions
   cells without apical dendrite (Staiger et al. 2004), multipolar basket cells (Wang et al.
   2002), bitufted Martinotti cells with an axon ascending to layer 1 (Wang et al. 2004) and
   vertically oriented chandelier cells (Taniguchi et al. 2013).
-- Class mix (:func:`assign_cell_classes`): excitatory cells take the class of their layer; in
+- Class mix (`assign_cell_classes`): excitatory cells take the class of their layer; in
   layer 4, 58 % spiny stellate and 42 % star-pyramidal/pyramidal cells whose apical dendrite
   reaches layer 2/3 (Staiger et al. 2004), modelled as L23_PC. Inhibitory cells: PV 40 %,
   SST 30 %, 5HT3aR 30 % (Rudy et al. 2011; Tremblay et al. 2016). PV cells are basket cells
@@ -100,7 +100,7 @@ EXCITATORY_CLASSES: tuple[str, ...] = CELL_CLASSES[:4]
 #: Legacy two-type names still accepted wherever a class is: pyramidal -> L5_TTPC,
 #: interneuron -> BC (variant 0 unless told otherwise).
 CLASS_ALIASES = {"pyramidal": "L5_TTPC", "interneuron": "BC"}
-#: Default number of morphological variants per class (:func:`draw_variants`).
+#: Default number of morphological variants per class (`draw_variants`).
 NUM_VARIANTS: int = 16
 #: Largest variant index accepted (variants are int16).
 MAX_VARIANT = 2 ** 15 - 1
@@ -407,7 +407,7 @@ def cell_variant(cell_class, variant: int = 0) -> tuple[Morphology, dict]:
 
 
 def get_morphology(cell_class, variant: int = 0) -> Morphology:
-    """The morphology of :func:`cell_variant` (default: the class prototype)."""
+    """The morphology of `cell_variant` (default: the class prototype)."""
     return cell_variant(cell_class, variant)[0]
 
 

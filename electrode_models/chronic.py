@@ -24,9 +24,10 @@ Channel yield: ``Y(d) = 0.98 ** (d / 30)`` (≈ 2 % lost per 30 days, Utah array
 2013). Channel c is alive while its seeded uniform ``u_c < Y(d)``, so dead channels stay dead.
 
 Neuron loss near the shank: a kill zone of radius ``r(d) = r_max (1 - exp(-d / tau_kill))``
-(r_max = 60 µm, tau 14 days) around the contacts, with survival ``1 - L`` inside (L = 1 by
-default: all lost; Biran et al. 2005 report ~40 % lower neuronal density within 100 µm at 4
-weeks, which a 60 µm full-loss zone roughly matches in cell count).
+(r_max = 100 µm, tau 14 days) around the contacts, with survival ``1 - L`` inside, L = 0.4:
+Biran et al. 2005 report ~40 % lower neuronal density within 100 µm of the shank at 2-4 weeks.
+(Earlier versions lost every cell within 60 µm, which left a chronic Utah array with no
+isolatable unit; L = 1 is still available through ``ChronicParams``.)
 
 References
 ----------
@@ -64,9 +65,9 @@ class ChronicParams:
     attenuation_final: float = 0.6
     attenuation_tau_days: float = 60.0
     yield_per_30_days: float = 0.98
-    kill_radius_max_um: float = 60.0
+    kill_radius_max_um: float = 100.0
     kill_tau_days: float = 14.0
-    kill_loss_fraction: float = 1.0
+    kill_loss_fraction: float = 0.4
 
 
 @dataclass

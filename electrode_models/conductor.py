@@ -137,7 +137,7 @@ def gain_matrix(electrode_pos_um, seg_start_um, seg_end_um,
     n_disc_points : int, in [1, 4096]. 1: the disc's centre value only; >= 2: the exact disc
         mean (module docstring; the number does not matter). It is the number of points of
         the sunflower rule only where no closed form applies (a disc seen through an
-        anisotropic medium, :class:`electrode_models.volume.InfiniteConductor`).
+        anisotropic medium, `electrode_models.volume.InfiniteConductor`).
     min_distance_um : float or array (n_seg,), radius of each segment's capsule (µm), > 0:
         the distance limit of the module docstring.
     far_factor : float, use the disc centre only beyond this many radii, >= 1.

@@ -15,12 +15,12 @@ Motion kinds (A = ``amplitude_um``, P = ``period_s``):
 - ``random_walk``: Gaussian random walk on knots every ``grid_s`` (10 ms) with increments of
   standard deviation ``A sqrt(grid_s / P)`` (RMS excursion A after one period), linearly
   interpolated between knots and reflected into [-A, A]. Increments come from the counter-based
-  generator of :mod:`electrode_models.noise` keyed by (seed, knot): ``d(t)`` is a pure function
+  generator of `electrode_models.noise` keyed by (seed, knot): ``d(t)`` is a pure function
   of (seed, t), so it does not depend on chunking or workers.
 - ``none``: d = 0.
 
 Non-rigid motion scales ``d(t)`` per unit by a factor varying linearly along the probe depth
-(:func:`nonrigid_scale`).
+(`nonrigid_scale`).
 
 Assumptions
 -----------
@@ -189,7 +189,7 @@ def compute_drifting_templates(displacements_um, direction, cell_classes, positi
         ``np.arange(-A, A + step, step)`` with a 2-5 µm step, covering the motion's range.
     direction : array, shape (3,), motion direction (non-zero; normalised), e.g. the probe axis.
     cell_classes, positions_um, orientations, probe_positions_um, probe_normals, site_radius_um,
-    fs_hz, **template_kwargs : as :func:`electrode_models.templates.compute_templates`.
+    fs_hz, **template_kwargs : as `electrode_models.templates.compute_templates`.
 
     Returns
     -------
@@ -233,7 +233,7 @@ def spike_displacements_um(spike_samples, spike_units, fs_hz: float, motion: Dri
                            unit_scale=None) -> np.ndarray:
     """Displacement of each spike: ``d(s_k / fs) * unit_scale[u_k]`` (µm), float64, (n_spikes,).
 
-    ``unit_scale`` (n_units,) from :func:`nonrigid_scale` makes the motion non-rigid; ``None``
+    ``unit_scale`` (n_units,) from `nonrigid_scale` makes the motion non-rigid; ``None``
     is rigid (all 1). Depends only on each spike's global sample: chunk-independent.
     """
     s = check_array("spike_samples", spike_samples, ndim=1, dtype=np.int64)
@@ -264,13 +264,13 @@ def inject_spikes_drifting(chunk_uV: np.ndarray, chunk_start_sample: int, spike_
     spike_units : array of int64, shape (n_spikes,), unit index in [0, templates.n_units).
     templates : DriftingTemplates
     displacement_um_per_spike : array, shape (n_spikes,), probe displacement at each spike (µm),
-        within the template grid (see :func:`spike_displacements_um`).
+        within the template grid (see `spike_displacements_um`).
 
     Notes
     -----
     At a displacement equal to a grid point the interpolation weight is 0 and the result is
     bitwise the template of that point, so zero drift on a grid containing 0 reproduces
-    :func:`electrode_models.pickup.inject_spikes` exactly.
+    `electrode_models.pickup.inject_spikes` exactly.
     """
     start, s, u, lo, hi = check_spikes_for_chunk(chunk_uV, chunk_start_sample, spike_samples,
                                                  spike_units, templates)

@@ -1,9 +1,9 @@
 """Four-sphere head model: current dipoles in the brain seen from the brain, CSF, skull or scalp.
 
-:class:`FourSphereConductor` is a volume conductor of four concentric shells, brain, CSF, skull
+`FourSphereConductor` is a volume conductor of four concentric shells, brain, CSF, skull
 and scalp (outer radii ``r_1 < r_2 < r_3 < r_4``, conductivities ``sigma_1..4``), with air
 (sigma = 0) outside. It gives the gain matrix of current dipoles (nA·µm) to potentials (µV),
-shape ``(n_el, n_dip, 3)``, like :meth:`electrode_models.InfiniteConductor.dipole_gain_matrix`.
+shape ``(n_el, n_dip, 3)``, like `electrode_models.InfiniteConductor.dipole_gain_matrix`.
 
 Equations (Næss et al. 2017, corrected four-sphere model; Nunez & Srinivasan 2006)
 -------------------------------------------------------------------------------------
@@ -18,7 +18,7 @@ electrode::
 
 (the tangential form follows from the paper's ``-|p_t| sin(phi) P_n^1(x)`` with
 ``P_n^1 = -sin(theta) P_n'``). ``alpha_kn, beta_kn`` are the paper's ``c_kn, d_kn`` divided by
-``(r_z/r_1)^(n+1)`` and depend on the model only (:func:`shell_coefficients`); in the brain
+``(r_z/r_1)^(n+1)`` and depend on the model only (`shell_coefficients`); in the brain
 ``beta = 1`` and that part is the infinite homogeneous dipole, evaluated in closed form
 (``p . (r - r_z) / (4 pi sigma_1 |r - r_z|^3)``; valid also for electrodes deeper than the
 dipole). The series converge slowly when ``r_z r / r_k^2`` or ``r_z / r`` approach 1 (a dipole
@@ -41,8 +41,8 @@ surface (polar angle ``rho / r_1``, azimuth ``atan2(y, x)``) and height ``z`` be
 distance ``r = r_1 + z``. Depth below the surface and distances along the surface are kept, so
 a contact at ``z = 0`` lies on the brain surface and one at ``z = r_2 - r_1`` on the inner skull
 surface wherever it sits laterally; vectors (dipole moments) are rotated with the local frame.
-:meth:`FourSphereConductor.dipole_gain_matrix` works in the tissue frame,
-:meth:`FourSphereConductor.dipole_gain_matrix_head` in the head frame.
+`FourSphereConductor.dipole_gain_matrix` works in the tissue frame,
+`FourSphereConductor.dipole_gain_matrix_head` in the head frame.
 
 Assumptions
 -----------

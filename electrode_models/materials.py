@@ -25,7 +25,7 @@ Assumptions
 - The CPE part scales exactly as 1/area; n (0.8 for smooth metal, 0.9 for porous coatings)
   is a typical literature value, not fitted.
 - In tissue (sigma ~0.3 S/m) only R_s changes; encapsulation enters as a multiplicative
-  ``impedance_factor`` (see :mod:`electrode_models.chronic`).
+  ``impedance_factor`` (see `electrode_models.chronic`).
 - Thermal noise of the interface is that of Re Z(f) (fluctuation-dissipation theorem):
   ``v^2 = int 4 k T Re Z(f) |H(f)|^2 df`` over the band, with ``H`` the divider formed with
   the amplifier input impedance ``Z_in = R_in || 1/(j 2 pi f C_in)``:
@@ -86,7 +86,7 @@ CPE_PARAMS = {m: (_fit_q(*v), v[0]) for m, v in _CALIBRATION.items()}
 
 
 def list_materials() -> list[str]:
-    """Names accepted by :func:`electrode_impedance`."""
+    """Names accepted by `electrode_impedance`."""
     return list(CPE_PARAMS)
 
 
@@ -96,7 +96,7 @@ def electrode_impedance(material: str, site_radius_um: float, f_hz: float = 1000
 
     Parameters
     ----------
-    material : str, one of :func:`list_materials`.
+    material : str, one of `list_materials`.
     site_radius_um : float, disc radius (µm), in (0, 1000].
     f_hz : float, frequency (Hz), in (0, 1e6].
     sigma_S_per_m : float, conductivity of the medium (S/m), > 0 (0.3 tissue, 1.5 saline).
@@ -120,7 +120,7 @@ def impedance_spectrum(material: str, site_radius_um: float, f_hz, sigma_S_per_m
 
     Parameters
     ----------
-    material : str, one of :func:`list_materials`.
+    material : str, one of `list_materials`.
     site_radius_um : float, disc radius (µm), in (0, 5000].
     f_hz : array_like, frequencies (Hz), each in (0, 1e6].
     sigma_S_per_m : float, conductivity of the medium (S/m), > 0.
@@ -157,7 +157,7 @@ def amplifier_divider_gain(material: str, site_radius_um: float, f_hz,
 
     Parameters
     ----------
-    material, site_radius_um, f_hz, sigma_S_per_m, impedance_factor : see :func:`impedance_spectrum`.
+    material, site_radius_um, f_hz, sigma_S_per_m, impedance_factor : see `impedance_spectrum`.
     input_capacitance_pF : float, amplifier input capacitance (pF), in [0, 1e6].
     input_resistance_ohm : float, amplifier input resistance (Ω), in [1e3, 1e16].
 
@@ -186,10 +186,10 @@ def interface_thermal_noise_uV_rms(material: str, site_radius_um: float, f_low_h
 
     Parameters
     ----------
-    material, site_radius_um, sigma_S_per_m, impedance_factor : see :func:`impedance_spectrum`.
+    material, site_radius_um, sigma_S_per_m, impedance_factor : see `impedance_spectrum`.
     f_low_hz, f_high_hz : float, band edges (Hz), 0 < f_low < f_high <= 1e6.
     temperature_K : float, absolute temperature (K), > 0.
-    input_capacitance_pF, input_resistance_ohm : amplifier input (see :func:`amplifier_divider_gain`).
+    input_capacitance_pF, input_resistance_ohm : amplifier input (see `amplifier_divider_gain`).
     n_points : int, integration points (loaded case), in [16, 1e6].
 
     Returns

@@ -29,7 +29,7 @@ with ``sigma = sigma_rise_ms`` before the peak ``t_p`` and ``sigma_fall_ms`` aft
 C1, so the capacitive currents are finite). The half-width is ``1.1774 (sigma_rise +
 sigma_fall)`` (without the AHP), and the ratio of the largest rising to falling slope is
 ``sigma_fall / sigma_rise``. The parameters of each cell class and variant live in
-:mod:`electrode_models.cells`.
+`electrode_models.cells`.
 
 Assumptions
 -----------
@@ -101,7 +101,7 @@ class Morphology:
     Attributes
     ----------
     cell_type : str
-        Cell class name (see :data:`electrode_models.cells.CELL_CLASSES`).
+        Cell class name (see `electrode_models.cells.CELL_CLASSES`).
     start_um, end_um : np.ndarray, shape (n_seg, 3)
         Segment end points (µm). Segment 0 is the soma, centred at the origin.
     diam_um : np.ndarray, shape (n_seg,)
@@ -142,7 +142,7 @@ class Morphology:
 
 
 class MorphologyBuilder:
-    """Grows a :class:`Morphology`: a cylindrical soma along z, then unbranched cables.
+    """Grows a `Morphology`: a cylindrical soma along z, then unbranched cables.
 
     Parameters
     ----------
@@ -191,7 +191,7 @@ def action_potential_mV(t_ms, ap: dict, spike_peak_ms: float = 1.0) -> np.ndarra
     t_ms : array
         Times (ms).
     ap : dict
-        Action-potential parameters (keys ``AP_KEYS``, see :func:`check_ap_params`).
+        Action-potential parameters (keys ``AP_KEYS``, see `check_ap_params`).
     spike_peak_ms : float
         Time of the AP peak (ms).
     """
@@ -237,8 +237,8 @@ def transmembrane_currents(morph: Morphology, ap: dict, fs_hz: float, duration_m
     ----------
     morph : Morphology
     ap : dict
-        Action-potential parameters (keys ``AP_KEYS``; see :func:`check_ap_params`), e.g. the
-        second item of :func:`electrode_models.cells.cell_variant`.
+        Action-potential parameters (keys ``AP_KEYS``; see `check_ap_params`), e.g. the
+        second item of `electrode_models.cells.cell_variant`.
     fs_hz : float
         Output sampling rate (Hz), in [1e3, 1e6].
     duration_ms : float

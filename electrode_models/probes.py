@@ -4,12 +4,12 @@ Tissue frame (µm): x, y lateral, z up; the cortical surface is ``z = 0`` and ti
 ``z < 0``. Every layout is returned already placed for insertion at lateral position
 ``(0, 0)``; callers translate it laterally with ``probe.move([x_um, y_um, 0])``.
 
-The generators live in :mod:`electrode_models.layouts` (geometry, defaults and references per
+The generators live in `electrode_models.layouts` (geometry, defaults and references per
 layout): intracortical ``utah96``, ``utah``, ``neuropixels1``, ``neuropixels2``, ``threads``,
 ``linear``, ``multishank``, ``tetrode``; subdural ``ecog``, ``uecog``; ``epidural``;
 endovascular ``stent``. Every probe is annotated with ``name``, ``manufacturer``, ``layout``
-and ``anatomical_class`` (one of :data:`ANATOMICAL_CLASSES`). Users bring their own layouts as
-probeinterface JSON (:func:`probe_from_json`; positions in the tissue frame, µm).
+and ``anatomical_class`` (one of `ANATOMICAL_CLASSES`). Users bring their own layouts as
+probeinterface JSON (`probe_from_json`; positions in the tissue frame, µm).
 
 Sites are discs (probeinterface ``circle`` contacts) of radius ``site_radius_um``; square
 sites (Neuropixels 12 x 12 µm) are modelled as discs of equal area.
@@ -34,7 +34,7 @@ _NP1_SITE_RADIUS_UM = REGISTRY["neuropixels1"][1]
 
 
 def list_layouts(anatomical_class: str | None = None) -> list[str]:
-    """Names accepted by :func:`make_probe`, optionally only those of one anatomical class."""
+    """Names accepted by `make_probe`, optionally only those of one anatomical class."""
     if anatomical_class is None:
         return list(_LAYOUTS)
     check_option("anatomical_class", anatomical_class, ANATOMICAL_CLASSES)
@@ -53,14 +53,14 @@ def make_probe(layout: str, site_radius_um: float | None = None, **params) -> pi
     Parameters
     ----------
     layout : str
-        One of :func:`list_layouts`.
+        One of `list_layouts`.
     site_radius_um : float, optional
         Radius (µm) of the disc that models each site, in (0, 5000]. Defaults per layout:
         utah 20, neuropixels1/2 ``12/sqrt(pi)`` ≈ 6.77, threads 7, linear/multishank 7.5,
         tetrode 6.25, ecog 600, uecog 10, epidural 1000, stent 375.
     **params
-        Layout parameters, see :mod:`electrode_models.layouts.intracortical` and
-        :mod:`electrode_models.layouts.surface` (e.g. ``pitch_um``, ``num_channels``, ``rows``).
+        Layout parameters, see `electrode_models.layouts.intracortical` and
+        `electrode_models.layouts.surface` (e.g. ``pitch_um``, ``num_channels``, ``rows``).
 
     Returns
     -------

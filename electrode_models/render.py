@@ -10,7 +10,7 @@ Geometry drawn
   (default 150, 700, 1000, 1500, 2000 µm below the surface for L1, L2/3, L4, L5, L6) with the
   layer names at mid-depth;
 - for subdural, epidural and endovascular implants, the stack above the cortex: pia/CSF, dura
-  and skull as translucent slabs of stated thickness (see :func:`meninges_stack`), cut away over
+  and skull as translucent slabs of stated thickness (see `meninges_stack`), cut away over
   the near half of the block so that the implant stays in view; an epidural grid lies on the
   dura, a stent's vessel on the dura under the skull;
 - the carriers: a needle from the surface to every intracortical contact that faces up or down
@@ -19,11 +19,17 @@ Geometry drawn
   deepest contact (the tip); a thin sheet over down-facing contacts at z >= 0 (ECoG, µECoG,
   epidural grids); a vessel (cylinder) through contacts above the surface facing other ways
   (stent);
-- contacts as discs of their radius, coloured by an optional per-channel value: a number (SNR,
-  impedance, F1, noise...) on a colour map with a labelled scalar bar, or a boolean (alive/dead)
-  as two colours with a legend;
+- contacts as discs of their radius, drawn at least 40 % of the contact pitch so that each can be
+  seen, coloured by an optional per-channel value: a number (SNR, impedance, F1, noise...) on a
+  colour map with a labelled scalar bar (a contact with no value, NaN, in `NO_DATA_COLOUR`,
+  named "no data" in the legend), or a boolean (alive/dead) as two colours with a legend;
 - cells as spheres (pyramidal larger than interneurons) coloured by type, or by whether each
-  cell is detectable (two colours with a legend).
+  cell is detectable (two colours with a legend); translucent when the contacts carry values, so
+  that they do not hide them.
+
+The camera looks at the array, not at the tissue block: it frames the contacts' bounding box
+(`array_view_bounds`) from an oblique view; the tissue, layers and meninges around it are
+context.
 """
 
 from __future__ import annotations
@@ -34,8 +40,9 @@ import numpy as np
 
 from electrode_models._validation import check_array, check_option
 
-__all__ = ["render_implant", "meninges_stack", "LAYER_NAMES", "DEFAULT_LAYER_BOUNDARIES_UM",
-           "CSF_THICKNESS_UM", "DURA_THICKNESS_UM", "SKULL_THICKNESS_UM"]
+__all__ = ["render_implant", "meninges_stack", "array_view_bounds", "drawn_contact_radius_um",
+           "LAYER_NAMES", "DEFAULT_LAYER_BOUNDARIES_UM", "CSF_THICKNESS_UM", "DURA_THICKNESS_UM",
+           "SKULL_THICKNESS_UM", "NO_DATA_COLOUR"]
 
 #: Names of the cortical layers whose lower boundaries are given (L1 at the top).
 LAYER_NAMES = ("L1", "L2/3", "L4", "L5", "L6")
@@ -64,6 +71,9 @@ _TYPE_NAMES = ("pyramidal", "interneuron")
 _DETECTABLE_COLOURS = ("#2ca02c", "#8c8c8c")  # detectable, not detectable
 _CATEGORY_COLOURS = ("#ffbf00", "#000000")  # contact value True, False
 _CONTACT_COLOUR = "#ffbf00"
+#: Colour of a contact with no value (NaN), listed as "no data" in the legend.
+NO_DATA_COLOUR = "#bdbdbd"
+_CELL_OPACITY_WITH_VALUES = 0.15  # cells in front of coloured contacts must not hide them
 _STACK_COLOURS = {"pia/CSF": "#9ecae1", "dura": "#e7ba52", "skull": "#f0ead6"}
 _LAYER_COLOUR = "#8c564b"
 _SHANK_WIDTH_UM = 70.0
@@ -84,7 +94,7 @@ def _pyvista():
 # -- pure geometry ----------------------------------------------------------------------------
 
 def _infer_class(pos: np.ndarray, normals: np.ndarray) -> str:
-    """Anatomical class from the geometry (as :func:`electrode_models.anatomical_class` does)."""
+    """Anatomical class from the geometry (as `electrode_models.anatomical_class` does)."""
     z = pos[:, 2]
     if np.all(np.abs(z) <= 1.0):
         return "subdural"
@@ -107,8 +117,8 @@ def meninges_stack(anatomical_class: str, contact_positions_um) -> list[tuple[st
     -------
     list of (name, z_bottom_um, z_top_um, thickness_um)
         ``"pia/CSF"``, ``"dura"`` and ``"skull"`` from the bottom up, with the z range drawn (µm)
-        and the real thickness (µm). CSF and dura take :data:`CSF_THICKNESS_UM` and
-        :data:`DURA_THICKNESS_UM`; for an epidural grid both are scaled so that the dura's top
+        and the real thickness (µm). CSF and dura take `CSF_THICKNESS_UM` and
+        `DURA_THICKNESS_UM`; for an epidural grid both are scaled so that the dura's top
         meets the grid (the grid lies in the epidural space, under the skull); the skull starts
         above the highest contact (a stent's vessel lies under the skull) and is drawn at most
         1 mm thick.
@@ -151,6 +161,55 @@ def _lateral_clusters(pos: np.ndarray, mask: np.ndarray, gap_um: float) -> list[
     return out
 
 
+def drawn_contact_radius_um(contact_positions_um, contact_radius_um) -> np.ndarray:
+    """Radius at which each contact disc is drawn, µm: its own, at least 40 % of the pitch.
+
+    The pitch is the median over contacts of the distance to the nearest other contact; a lone
+    contact is drawn at least 15 µm.
+
+    Parameters
+    ----------
+    contact_positions_um : np.ndarray, shape (C, 3)
+        Contact centres, µm.
+    contact_radius_um : float or np.ndarray, shape (C,)
+        Contact radii, µm.
+
+    Returns
+    -------
+    np.ndarray, shape (C,)
+    """
+    pos = check_array("contact_positions_um", contact_positions_um, ndim=2, shape=(None, 3), dtype=float)
+    radius = np.broadcast_to(np.asarray(contact_radius_um, dtype=float), (len(pos),)).copy()
+    if len(pos) < 2:
+        return np.maximum(radius, 15.0)
+    from scipy.spatial import cKDTree
+
+    dist, _ = cKDTree(pos).query(pos, k=2)
+    nearest = dist[:, 1]
+    nearest = nearest[nearest > 1e-6]
+    pitch = float(np.median(nearest)) if nearest.size else 0.0
+    return np.maximum(radius, 0.4 * pitch)
+
+
+def array_view_bounds(contact_positions_um, contact_radius_um) -> tuple[float, ...]:
+    """The box the camera frames: the contacts' bounding box with a margin, µm.
+
+    The margin is 10 % of the array's largest extent, at least 4 drawn contact radii
+    (`drawn_contact_radius_um`) and 100 µm, so that a small array fills the view and a
+    long shank is seen whole.
+
+    Returns
+    -------
+    (x0, x1, y0, y1, z0, z1) : tuple of float
+    """
+    pos = check_array("contact_positions_um", contact_positions_um, ndim=2, shape=(None, 3), dtype=float)
+    r = drawn_contact_radius_um(pos, contact_radius_um)
+    lo, hi = pos.min(axis=0), pos.max(axis=0)
+    margin = max(0.1 * float(np.max(hi - lo)), 4.0 * float(r.max()), 100.0)
+    return (lo[0] - margin, hi[0] + margin, lo[1] - margin, hi[1] + margin, lo[2] - margin,
+            hi[2] + margin)
+
+
 def _format_mm(um: float) -> str:
     return f"{um / 1000:.2g} mm"
 
@@ -163,8 +222,9 @@ def _add_tissue(plotter, pv, bounds) -> None:
     plotter.add_mesh(tissue.outline(), color="#a0522d", line_width=1)
 
 
-def _add_layers(plotter, pv, bounds, boundaries_um) -> None:
-    """Translucent planes at the layer boundaries and the layer names at mid-depth."""
+def _add_layers(plotter, pv, bounds, boundaries_um, label_xy) -> None:
+    """Translucent planes at the layer boundaries and the layer names at mid-depth (at
+    ``label_xy``, beside the array)."""
     x0, x1, y0, y1, zmin, _ = bounds
     tops = (0.0, *boundaries_um[:-1])
     points, names = [], []
@@ -178,15 +238,16 @@ def _add_layers(plotter, pv, bounds, boundaries_um) -> None:
             plotter.add_mesh(plane.extract_feature_edges(boundary_edges=True, feature_edges=False,
                                                          manifold_edges=False),
                              color=_LAYER_COLOUR, line_width=2, opacity=0.8)
-        points.append((x1, y0, -(top + min(bottom, -zmin)) / 2))
+        points.append((label_xy[0], label_xy[1], -(top + min(bottom, -zmin)) / 2))
         names.append(name)
     if points:
         plotter.add_point_labels(np.array(points), names, font_size=14, text_color=_LAYER_COLOUR,
                                  shape=None, show_points=False, always_visible=True)
 
 
-def _add_meninges(plotter, pv, bounds, stack) -> None:
-    """The stack above the cortex over the far half (y below the centre) of its extent."""
+def _add_meninges(plotter, pv, bounds, stack, label_xy) -> None:
+    """The stack above the cortex over the far half (y below the centre) of its extent; the
+    names at ``label_xy`` (beside the array)."""
     x0, x1, y0, y1 = bounds[:4]
     ymid = (y0 + y1) / 2
     points, names = [], []
@@ -195,7 +256,7 @@ def _add_meninges(plotter, pv, bounds, stack) -> None:
         plotter.add_mesh(slab, color=_STACK_COLOURS[name], opacity=0.35 if name != "skull" else 0.5)
         plotter.add_mesh(slab.outline(), color="#606060", line_width=1)
         drawn = "" if np.isclose(z1 - z0, thickness) else f", drawn {_format_mm(z1 - z0)}"
-        points.append((x1, y0, (z0 + z1) / 2))
+        points.append((label_xy[0], label_xy[1], (z0 + z1) / 2))
         names.append(f"{name} {_format_mm(thickness)}{drawn}")
     plotter.add_point_labels(np.array(points), names, font_size=14, text_color="black",
                              shape=None, show_points=False, always_visible=True)
@@ -263,8 +324,9 @@ def _add_contacts(plotter, pv, pos, normals, radius, values, label, value_range,
                   category_labels) -> list:
     """Contact discs, plain or coloured by ``values``; returns legend entries."""
     # lifted 2 µm off the carrier along the normal, so that the disc is not hidden in its surface
-    discs = [pv.Disc(center=p + _LIFT_UM * n, inner=0.0, outer=max(15.0, r), normal=n, c_res=16)
-             for p, n, r in zip(pos, normals, radius)]
+    drawn = drawn_contact_radius_um(pos, radius)
+    discs = [pv.Disc(center=p + _LIFT_UM * n, inner=0.0, outer=r, normal=n, c_res=16)
+             for p, n, r in zip(pos, normals, drawn)]
     mesh = pv.merge(discs, merge_points=False)
     if values is None:
         plotter.add_mesh(mesh, color=_CONTACT_COLOUR)
@@ -285,14 +347,17 @@ def _add_contacts(plotter, pv, pos, normals, radius, values, label, value_range,
         ((float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0))
     if clim[1] <= clim[0]:
         clim = (clim[0] - 0.5, clim[0] + 0.5)
-    plotter.add_mesh(mesh, scalars=name, cmap=cmap, clim=clim, nan_color="#d0d0d0",
+    missing = int(np.sum(~np.isfinite(values)))
+    plotter.add_mesh(mesh, scalars=name, cmap=cmap, clim=clim, nan_color=NO_DATA_COLOUR,
                      scalar_bar_args={"title": name, "color": "black", "fmt": "%.3g",
-                                      "nan_annotation": bool(finite.size < values.size),
-                                      "title_font_size": 18, "label_font_size": 14})
-    return []
+                                      "nan_annotation": bool(missing), "below_label": None,
+                                      "vertical": True, "position_x": 0.86, "position_y": 0.12,
+                                      "width": 0.06, "height": 0.6, "n_labels": 5,
+                                      "title_font_size": 20, "label_font_size": 16})
+    return [[f"no data ({missing} contact{'s' if missing > 1 else ''})", NO_DATA_COLOUR]] if missing else []
 
 
-def _add_cells(plotter, pv, cells, types, detectable, colour_by) -> list:
+def _add_cells(plotter, pv, cells, types, detectable, colour_by, opacity=1.0) -> list:
     """Cells as spheres (pyramidal 8 µm, interneuron 6 µm); returns legend entries."""
     entries = []
     if colour_by == "type":
@@ -308,7 +373,7 @@ def _add_cells(plotter, pv, cells, types, detectable, colour_by) -> list:
             if part.any():
                 sphere = pv.Sphere(radius=8.0 if t == 0 else 6.0, theta_resolution=8, phi_resolution=8)
                 plotter.add_mesh(pv.PolyData(cells[part]).glyph(geom=sphere, scale=False, orient=False),
-                                 color=colour)
+                                 color=colour, opacity=opacity)
         entries.append([name, colour])
     return entries
 
@@ -336,7 +401,8 @@ def render_implant(path, contact_positions_um, contact_normals, contact_radius_u
     contact_normals : np.ndarray, shape (C, 3)
         Unit normals of the contact discs.
     contact_radius_um : float or np.ndarray, shape (C,)
-        Disc radii, µm (drawn at least 15 µm so they stay visible).
+        Disc radii, µm (drawn at least 40 % of the contact pitch, `drawn_contact_radius_um`,
+        so they stay visible).
     cell_positions_um : np.ndarray, shape (U, 3), optional
         Somata, µm.
     cell_types : np.ndarray, shape (U,), optional
@@ -345,7 +411,8 @@ def render_implant(path, contact_positions_um, contact_normals, contact_radius_u
         Extent of the tissue block centred laterally on the contacts, µm.
     contact_values : np.ndarray, shape (C,), optional
         A per-channel value used to colour the contacts. Numbers (SNR, F1, impedance in kΩ,
-        noise in µV...) use ``cmap`` with a scalar bar titled ``value_label`` (NaN: grey);
+        noise in µV...) use ``cmap`` with a scalar bar titled ``value_label`` (NaN:
+        `NO_DATA_COLOUR`, "no data" in the legend);
         booleans (alive/dead) use two colours and a legend named by ``category_labels``.
     value_label : str
         Title of the scalar bar or legend prefix, with the unit (e.g. ``"impedance (kOhm)"``).
@@ -373,7 +440,7 @@ def render_implant(path, contact_positions_um, contact_normals, contact_radius_u
     show_layers : bool
         Draw the cortical layers for an intracortical implant (default True).
     show_meninges : bool
-        Draw pia/CSF, dura and skull (:func:`meninges_stack`) for the other classes (default True).
+        Draw pia/CSF, dura and skull (`meninges_stack`) for the other classes (default True).
 
     Returns
     -------
@@ -415,19 +482,22 @@ def render_implant(path, contact_positions_um, contact_normals, contact_radius_u
     centre = pos.mean(axis=0)
     sx, sy, sz = tissue_size_um
     block = (centre[0] - sx / 2, centre[0] + sx / 2, centre[1] - sy / 2, centre[1] + sy / 2, -sz, 0.0)
+    view = array_view_bounds(pos, radius)
+    label_xy = (view[1], view[2])  # layer and meninges names beside the array, in view
     _add_tissue(plotter, pv, block)
     if cls == "intracortical" and show_layers:
-        _add_layers(plotter, pv, block, tuple(bounds_layers))
+        _add_layers(plotter, pv, block, tuple(bounds_layers), label_xy)
     if cls != "intracortical" and show_meninges:
         m = float(radius.max()) + 500.0  # the stack covers the block and the whole implant
         extent = (min(block[0], pos[:, 0].min() - m), max(block[1], pos[:, 0].max() + m),
                   min(block[2], pos[:, 1].min() - m), max(block[3], pos[:, 1].max() + m))
-        _add_meninges(plotter, pv, extent, meninges_stack(cls, pos))
+        _add_meninges(plotter, pv, extent, meninges_stack(cls, pos), label_xy)
     _add_carriers(plotter, pv, pos, normals, radius)
     legend = _add_contacts(plotter, pv, pos, normals, radius, values, value_label, value_range, cmap,
                            tuple(category_labels))
     if num_cells:
-        legend += _add_cells(plotter, pv, cells, types, detectable, cell_colour_by)
+        legend += _add_cells(plotter, pv, cells, types, detectable, cell_colour_by,
+                             opacity=1.0 if values is None else _CELL_OPACITY_WITH_VALUES)
     if legend:
         _add_legend(plotter, legend)
     if title:
@@ -435,7 +505,7 @@ def render_implant(path, contact_positions_um, contact_normals, contact_radius_u
     plotter.add_axes(color="black")
     plotter.camera_position = "iso"
     plotter.camera.elevation = -15
-    plotter.reset_camera()
+    plotter.reset_camera(bounds=view)  # the array fills the view, not the tissue block
     if path is None:  # interactive use: the caller shows it (e.g. in JupyterLab) and closes it
         return plotter
     plotter.screenshot(str(path))

@@ -4,8 +4,8 @@ An SWC file lists one point per line, ``id type x y z radius parent_id`` (µm; `
 comment; parent -1 for a root). Types: 1 soma, 2 axon, 3 basal dendrite, 4 apical dendrite,
 others custom. The soma is one point (a sphere of that radius) or several: the NeuroMorpho
 three-point convention (centre and two points one radius away) or a contour/stack of points.
-:func:`electrode_models.cells.load_swc` turns a file into a
-:class:`~electrode_models.morphology.Morphology`.
+`electrode_models.cells.load_swc` turns a file into a
+`electrode_models.morphology.Morphology`.
 
 Assumptions
 -----------
@@ -88,7 +88,7 @@ def _rotation_to_z(v: np.ndarray) -> np.ndarray:
 
 def swc_to_segments(pts: dict, *, align_apical: bool = True, max_segment_um: float = 25.0,
                     swc_types=(1, 3, 4)):
-    """Segments ``(start_um, end_um, diam_um, parent)`` of the points of :func:`read_swc`
+    """Segments ``(start_um, end_um, diam_um, parent)`` of the points of `read_swc`
     (see the module Assumptions); the soma is segment 0 centred at the origin."""
     max_seg = check_range("max_segment_um", max_segment_um, 0.0, 1000.0, "µm",
                           low_inclusive=False)

@@ -1,11 +1,11 @@
 """Spike templates (cell x channel waveforms) from morphology, currents and the volume conductor.
 
 For each cell, ``template[c, t] = sum_j M[c, j] I_j(t)`` where ``I_j`` are the transmembrane
-currents of its (class, variant) (:func:`electrode_models.morphology.transmembrane_currents`
-with the morphology and AP of :func:`electrode_models.cells.cell_variant`, computed once per
+currents of its (class, variant) (`electrode_models.morphology.transmembrane_currents`
+with the morphology and AP of `electrode_models.cells.cell_variant`, computed once per
 (class, variant, sampling rate, window) and cached) and ``M`` is the line-source gain of the
 rotated, translated segments seen by disc electrode ``c``
-(:func:`electrode_models.conductor.gain_matrix`).
+(`electrode_models.conductor.gain_matrix`).
 
 Window, alignment and taper
 ---------------------------
@@ -23,7 +23,7 @@ length (measured: 6 ms suffices within 90 µm, 9 ms within 150 µm).
 
 Assumptions
 -----------
-- Infinite homogeneous conductor (see :mod:`electrode_models.conductor`).
+- Infinite homogeneous conductor (see `electrode_models.conductor`).
 - Channels farther than ``cutoff_um`` (default 300 µm) from the soma are set to zero
   (pyramidal amplitude there is < 1 µV).
 - Rotation: the cell's +z axis goes to its ``orientation``, after a spin of ``spin_rad`` about
@@ -227,9 +227,9 @@ def compute_templates(cell_classes, positions_um, orientations, probe_positions_
         Channels farther than this from the soma are not evaluated (µm).
     n_disc_points : int
         Disc averaging near a segment: 1 gives the contact's centre value, >= 2 the exact disc
-        mean (closed form, see :mod:`electrode_models.conductor`).
+        mean (closed form, see `electrode_models.conductor`).
     library : sequence of (Morphology, dict), optional
-        Reconstructed cells (e.g. :func:`electrode_models.cells.load_swc`) with their AP
+        Reconstructed cells (e.g. `electrode_models.cells.load_swc`) with their AP
         parameters: a cell of class c uses the entries whose ``Morphology.cell_type`` is c,
         entry ``variant mod (their count)``; classes without an entry use the built-in variants.
     shift_samples : array of int, shape (n_cells,), optional

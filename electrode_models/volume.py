@@ -2,7 +2,7 @@
 
 Classes
 -------
-:class:`InfiniteConductor`
+`InfiniteConductor`
     Infinite homogeneous medium, isotropic (scalar sigma) or anisotropic (3 x 3 symmetric
     positive-definite tensor, or its diagonal). Point source (Nicholson & Freeman 1975):
 
@@ -11,8 +11,8 @@ Classes
     which the substitution ``x' = sigma^(-1/2) x`` turns into the isotropic form with unit
     conductivity and prefactor ``1 / (4 pi sqrt(det sigma))``. A segment with uniform current
     density maps to a segment with uniform density, so line sources and disc averaging are
-    evaluated in the transformed frame with the kernels of :mod:`electrode_models.conductor`.
-:class:`HalfSpaceConductor`
+    evaluated in the transformed frame with the kernels of `electrode_models.conductor`.
+`HalfSpaceConductor`
     Two half-spaces meeting at the plane ``z = plane_z_um``: tissue (sigma) below, a medium of
     ``sigma_above_S_per_m`` above (0: an insulating backing, silicone of a planar array or the
     skull; 1.65 S/m: CSF). Method of images with ``k = (sigma - sigma_above)/(sigma + sigma_above)``:
@@ -28,9 +28,9 @@ nA·µm; the image of a dipole in the plane is ``k (p_x, p_y, -p_z)`` at the mir
 Assumptions
 -----------
 - Quasi-static, purely resistive media; electrodes do not perturb the field.
-- Sources of :class:`HalfSpaceConductor` lie in the tissue (z <= plane). Anisotropic media
+- Sources of `HalfSpaceConductor` lie in the tissue (z <= plane). Anisotropic media
   have no image plane here.
-- Distances are clamped as in :func:`electrode_models.conductor.gain_matrix`.
+- Distances are clamped as in `electrode_models.conductor.gain_matrix`.
 
 References
 ----------
@@ -103,7 +103,7 @@ class InfiniteConductor:
                     electrode_normal=None, n_disc_points: int = 64, min_distance_um=1.0) -> np.ndarray:
         """Segment currents (nA) -> electrode potentials (µV), shape (n_el, n_seg).
 
-        Arguments as :func:`electrode_models.conductor.gain_matrix` (``seg_start_um ==
+        Arguments as `electrode_models.conductor.gain_matrix` (``seg_start_um ==
         seg_end_um`` gives point sources).
         """
         if self.isotropic:

@@ -15,7 +15,7 @@ from neurosim.design import Design, DesignError, default_design, load_design  # 
 
 
 def run(*args, **kwargs):
-    """Run the twin; see :func:`neurosim.pipeline.run`."""
+    """Run the twin; see `neurosim.pipeline.run`."""
     from neurosim.pipeline import run as _run
 
     return _run(*args, **kwargs)

@@ -7,8 +7,10 @@ counts, spike-band power) → telemetry (FIFO, packets, bit errors) → power an
 
 Two measurement-only blocks sit beside the chip and cost it nothing in the power model:
 
-- a noise meter (MAD, σ = median|x|/0.6745 over the calibration window) gives every channel's
-  noise level for SNR and for deciding which units are detectable, whatever the detector is;
+- a noise meter (MAD, σ = median|x|/0.6745 over the calibration window, read on the ADC's bins
+  and at least the quantisation noise LSB/√12: `chip_models.detector.quantised_mad_sigma`) gives
+  every channel's noise level for SNR and for deciding which units are detectable, whatever the
+  detector is;
 - the stimulation artefact and blanking (``chip.stimulation``) act on the recording path.
 
 Scores use the events that reach the receiver: for event-like modes (events, snippets) that is
@@ -74,11 +76,12 @@ class ChipChain:
         d = chip.detector
         common = {"dead_time_s": d.dead_time_ms * 1e-3}
         params = {
+            # the detectors see ADC codes (step 1): noise read on the bins, >= 1/sqrt(12) code
             "mad_threshold": dict(threshold_k=d.threshold_k, calibration_s=d.calibration_s,
                                   polarity=d.polarity, adaptive=d.adaptive,
-                                  adaptation_time_s=d.adaptation_time_s),
+                                  adaptation_time_s=d.adaptation_time_s, quantisation_step=1.0),
             "rms_threshold": dict(threshold_k=d.threshold_k, calibration_s=d.calibration_s,
-                                  polarity=d.polarity),
+                                  polarity=d.polarity, quantisation_step=1.0),
             "absolute_threshold": dict(threshold=d.absolute_threshold_uV / self.lsb_uV, polarity=d.polarity),
             "neo": dict(threshold_c=d.neo_threshold_c, window_samples=d.neo_window_samples,
                         calibration_s=d.calibration_s),
@@ -111,7 +114,8 @@ class ChipChain:
             self.meter = self.detector
         else:
             self.meter = cm.MADThresholdDetector(num_channels, fs, threshold_k=d.threshold_k,
-                                                 calibration_s=d.calibration_s, dead_time_s=0.0)
+                                                 calibration_s=d.calibration_s, dead_time_s=0.0,
+                                                 quantisation_step=1.0)
         self._det, self._rx, self._drop = [], [], np.zeros(num_channels, np.int64)
         self._samples = 0
         self.num_detected = self.num_received = 0

@@ -1,4 +1,10 @@
-"""The ``neurosim`` command line: run, render, design show/validate."""
+"""The ``neurosim`` command line: run, render, sweep, dataset, calibrate, list, design show/validate.
+
+Commands that take a design also take ``--set FIELD=VALUE`` (repeatable; a dotted design path and
+a TOML scalar or array, e.g. ``--set implant.layout=neuropixels1 --set chip.adc.bits=8``),
+``--duration SECONDS`` (``recording.duration_s``) and ``--seed N`` (``seed``), applied to the
+loaded design in that order and validated together.
+"""
 
 from __future__ import annotations
 
@@ -22,18 +28,25 @@ def _format_value(v) -> str:
 
 
 def format_summary(summary: dict) -> str:
-    """A two-column text table of a run summary."""
+    """A two-column text table of a run summary, with the definition of "detectable units" below."""
+    import textwrap
+
+    from neurosim.metrics import DETECTABLE_UNIT_DEFINITION
+
     width = max(len(k) for k in summary)
     lines = ["-" * (width + 24)]
     lines += [f"{k:<{width}}  {_format_value(v)}" for k, v in summary.items()]
     lines.append(lines[0])
+    if "detectable units" in summary:
+        lines += textwrap.wrap(f"* {DETECTABLE_UNIT_DEFINITION}.", width=width + 24,
+                               subsequent_indent="  ")
     return "\n".join(lines)
 
 
 def _cmd_run(args) -> int:
     from neurosim.pipeline import run
 
-    design = _load(args.design)
+    design = _load(args.design, args)
     if args.render:  # fail on a bad option before simulating, not after
         _check_render_source(args.color_by or "f1", args.cells or "detectable", "run",
                              has_file=bool(args.output), has_scores=True)
@@ -57,7 +70,7 @@ def _cmd_run(args) -> int:
 
 #: --color-by value -> (what it needs, label of the scalar bar or legend)
 COLOR_BY = {"none": ("design", ""), "impedance": ("design", "impedance at 1 kHz (kOhm)"),
-            "alive": ("design", "channel"), "snr": ("result", "SNR (best unit)"),
+            "alive": ("design", "channel"), "snr": ("result", "SNR of best unit (peak / noise rms)"),
             "f1": ("result", "detection F1"), "noise": ("result", "noise (uV rms)")}
 CELLS = ("type", "detectable")
 
@@ -83,7 +96,7 @@ def _check_render_source(color_by: str, cells: str, command: str, *, has_file: b
 
 
 def _read_stored(path) -> dict:
-    """The arrays of a result file that a render can use (see :func:`neurosim.io.hdf5.read_result`)."""
+    """The arrays of a result file that a render can use (see `neurosim.io.hdf5.read_result`)."""
     from neurosim.io.hdf5 import read_result
 
     if not Path(path).is_file():
@@ -152,14 +165,17 @@ def _render(design, path, activity=None, *, color_by: str = "none", cells: str =
             stored: dict | None = None, scores=None, command: str = "render") -> None:
     """Render ``design``'s implant; colour contacts by ``color_by`` and cells by ``cells``.
 
-    Data come from ``stored`` (a result file read by :func:`_read_stored`), else from a run's
+    Data come from ``stored`` (a result file read by `_read_stored`), else from a run's
     ``activity`` and ``scores``, else from the design alone (cells placed, not simulated).
     """
+    import tempfile
+
     import numpy as np
 
     from electrode_models.render import render_implant
+    from neurosim.cortex import placed_cells
     from neurosim.electrodes import build_probe
-    from neurosim.populations import place_cells
+    from neurosim.pipeline import resolve_seed
 
     _check_render_source(color_by, cells, command, has_file=stored is not None,
                          has_scores=scores is not None)
@@ -177,29 +193,36 @@ def _render(design, path, activity=None, *, color_by: str = "none", cells: str =
     elif activity is not None:
         cell_pos, types = activity.positions_um, activity.cell_types
         detectable = None if scores is None else scores.unit_detectable
-    else:  # placement only: no network needed to show the layout
-        pop = design.population
-        cell_pos, types, _ = place_cells(setup.placement_positions_um, pop.reach_radius_um,
-                                         pop.density_per_mm3, pop.excitatory_fraction, pop.min_distance_um,
-                                         np.random.default_rng(design.seed), pop.max_neurons)
+    else:  # placement only (no network): the cells a run with this seed simulates
+        cell_pos, types = placed_cells(design.population, resolve_seed(design), setup.placement_positions_um)
         detectable = None
     values, label = _channel_values(color_by, design, setup, stored, scores)
-    render_implant(path, positions, normals, radius, cell_pos, types,
-                   tissue_size_um=design.tissue.size_um, contact_values=values, value_label=label,
-                   value_range=(0.0, 1.0) if color_by == "f1" else None,
-                   category_labels=("alive", "dead"), cell_colour_by=cells,
-                   cell_detectable=detectable if cells == "detectable" else None,
-                   anatomical_class=setup.anatomical_class,
-                   layer_boundaries_um=design.population.column.layer_boundaries_um,
-                   title=f"{design.name}: {design.implant.layout}, {len(positions)} contacts, "
-                         f"{len(cell_pos)} cells")
+    seed_note = " (random seed)" if stored is None and activity is None and design.seed is None else ""
+    title = (f"{design.name}: {design.implant.layout}, {len(positions)} contacts, "
+             f"{len(cell_pos)} cells simulated{seed_note}")
+    value_range = (0.0, 1.0) if color_by == "f1" else None
+    with_map = values is not None and np.asarray(values).dtype != bool  # numbers: a 2-D map beside
+    with tempfile.TemporaryDirectory() as tmp:
+        scene = Path(tmp) / "scene.png" if with_map else path
+        render_implant(scene, positions, normals, radius, cell_pos, types,
+                       tissue_size_um=design.tissue.size_um, contact_values=values, value_label=label,
+                       value_range=value_range, category_labels=("alive", "dead"), cell_colour_by=cells,
+                       cell_detectable=detectable if cells == "detectable" else None,
+                       anatomical_class=setup.anatomical_class,
+                       layer_boundaries_um=design.population.column.layer_boundaries_um,
+                       title="" if with_map else title)
+        if with_map:
+            from neurosim.report import implant_figure
+
+            implant_figure(scene, positions, values, radius, path, label=label,
+                           value_range=value_range, title=title)
 
 
 def _cmd_sweep(args) -> int:
     from neurosim.sweep import format_table, parse_vary, run_sweep
 
     vary = parse_vary(args.vary)
-    result = run_sweep(_load(args.design), vary, args.output, zip_values=args.zip,
+    result = run_sweep(_load(args.design, args), vary, args.output, zip_values=args.zip,
                        cache_dir=args.cache_dir, keep_files=args.keep_files,
                        progress=not args.no_progress, workers=args.workers,
                        scheduler=args.scheduler)
@@ -218,7 +241,7 @@ def _cmd_dataset(args) -> int:
     from neurosim.sweep import format_table, parse_vary
 
     vary = parse_vary(args.vary) if args.vary else None
-    result = generate_dataset(_load(args.design), args.sessions, args.output, vary=vary,
+    result = generate_dataset(_load(args.design, args), args.sessions, args.output, vary=vary,
                               workers=args.workers, scheduler=args.scheduler,
                               progress=not args.no_progress)
     cols = ["session", "seed", *(vary or {}), "num_cells", "num_detections", "f1", "sent_rate_bps"]
@@ -258,9 +281,9 @@ def _cmd_render(args) -> int:
         if toml is None:
             raise ValueError(f"--from file {args.result!r} stores no design (root attribute "
                              f"'design_toml'): give the design file as well")
-        design = Design.from_dict(tomllib.loads(toml))
+        design = _with_options(Design.from_dict(tomllib.loads(toml)), args)
     else:
-        design = _load(args.design)
+        design = _load(args.design, args)
     _render(design, args.output, color_by=args.color_by or "none", cells=args.cells or "type",
             stored=stored)
     print(f"wrote {args.output}")
@@ -268,18 +291,65 @@ def _cmd_render(args) -> int:
 
 
 def _cmd_design(args) -> int:
-    design = _load(args.design)
+    design = _load(args.design, args)
     if args.action == "show":
-        print(design.to_toml(), end="")
+        if args.minimal:
+            from neurosim.design import minimal_toml
+
+            print(minimal_toml(design), end="")
+        else:
+            print(design.to_toml(), end="")
     else:
         print(f"{args.design or 'default design'}: valid")
     return 0
 
 
-def _load(path):
+def _cmd_list(args) -> int:
+    from neurosim.catalog import format_layouts, format_materials, format_models
+
+    print({"layouts": format_layouts, "materials": format_materials, "models": format_models}[args.what]())
+    return 0
+
+
+def parse_set(specs: list[str] | None) -> dict:
+    """``["chip.adc.bits=8", "implant.layout=utah"]`` -> ``{"chip.adc.bits": 8, ...}``.
+
+    A value is read as a TOML value (``8`` int, ``8.0`` float, ``true`` bool, ``[100, 0]`` array,
+    ``"x"`` string); anything that is not valid TOML is taken as a bare string (``utah``).
+    """
+    import tomllib
+
+    from neurosim.design import DesignError
+
+    changes: dict = {}
+    for spec in specs or []:
+        path, sep, text = spec.partition("=")
+        if not sep or not path.strip() or not text.strip():
+            raise DesignError(f"--set must look like FIELD=VALUE (a dotted design path, e.g. "
+                              f"chip.adc.bits=8), got {spec!r}")
+        try:
+            value = tomllib.loads(f"v = {text.strip()}")["v"]
+        except tomllib.TOMLDecodeError:
+            value = text.strip()
+        changes[path.strip()] = value
+    return changes
+
+
+def _with_options(design, args):
+    """``design`` with the command's ``--set``, ``--duration`` and ``--seed`` applied (validated)."""
+    changes = parse_set(getattr(args, "set", None))
+    if getattr(args, "duration", None) is not None:
+        changes["recording.duration_s"] = args.duration
+    if getattr(args, "seed", None) is not None:
+        changes["seed"] = args.seed
+    return design.replace(**changes) if changes else design
+
+
+def _load(path, args=None):
     from neurosim.design import load_design
 
-    return load_design(Path(path) if path else None)
+    design = load_design(Path(path) if path else None)
+    return _with_options(design, args) if args is not None else design
 
 
 def _add_render_options(p, color_default: str, cells_default: str) -> None:
@@ -292,8 +362,21 @@ def _add_render_options(p, color_default: str, cells_default: str) -> None:
                         f"default: {cells_default})")
 
 
+def _add_design_options(p) -> None:
+    """``--set``, ``--duration``, ``--seed``: changes to the loaded design (see `_with_options`)."""
+    p.add_argument("--set", action="append", metavar="FIELD=VALUE",
+                   help="set a design field (dotted path; value as in TOML), e.g. --set "
+                        "implant.layout=neuropixels1 --set chip.adc.bits=8 (repeatable)")
+    p.add_argument("--duration", type=float, metavar="SECONDS",
+                   help="seconds of recording (sets recording.duration_s)")
+    p.add_argument("--seed", type=int, metavar="N", help="master seed (sets seed)")
+
+
 def build_parser() -> argparse.ArgumentParser:
+    from neurosim import __version__
+
     parser = argparse.ArgumentParser(prog="neurosim", description="A digital twin of a brain implant.")
+    parser.add_argument("--version", action="version", version=f"neurosim {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress messages")
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -308,6 +391,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--report", help="also write the design report figure (PNG)")
     p.add_argument("--cache-dir", help="reuse the simulated cortex from this activity cache")
     p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    _add_design_options(p)
     p.set_defaults(func=_cmd_run)
 
     p = sub.add_parser("sweep", help="run a design over values of some of its fields; table + plots",
@@ -322,6 +406,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--workers", type=int, help="run points on a local Dask cluster of N processes")
     p.add_argument("--scheduler", help="run points on an existing Dask cluster (tcp://host:8786)")
     p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    _add_design_options(p)
     p.set_defaults(func=_cmd_sweep)
 
     p = sub.add_parser("dataset", help="generate N sessions of a design (labelled training data)",
@@ -330,10 +415,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-n", "--sessions", type=int, required=True, help="number of sessions")
     p.add_argument("-o", "--output", required=True, help="output folder (session files + index)")
     p.add_argument("--vary", action="append", metavar="FIELD=V1,V2,...",
-                   help="draw this field per session from these values (repeatable)")
+                   help="give this field these values in turn: session i takes value i mod "
+                        "(number of values), so every value appears once n reaches it (repeatable)")
     p.add_argument("--workers", type=int, help="run sessions on a local Dask cluster of N processes")
     p.add_argument("--scheduler", help="run sessions on an existing Dask cluster (tcp://host:8786)")
     p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    _add_design_options(p)
     p.set_defaults(func=_cmd_dataset)
 
     p = sub.add_parser("render", help="write a PNG of the implant in tissue (off-screen)")
@@ -343,6 +430,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--from", dest="result", metavar="RESULT.h5",
                    help="colour with the results in this file (written by 'neurosim run -o'); "
                         "without a design argument, render the design stored in the file")
+    _add_design_options(p)
     p.set_defaults(func=_cmd_render)
 
     p = sub.add_parser("calibrate", help="run reference devices and print twin vs published ranges "
@@ -360,9 +448,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_schema)
 
     p = sub.add_parser("design", help="show or validate a design")
-    p.add_argument("action", choices=["show", "validate"])
-    p.add_argument("design", nargs="?", help="design TOML (default: the built-in design)")
+    actions = p.add_subparsers(dest="action", required=True)
+    for action, text in (("show", "print the design as TOML (with --set etc. applied)"),
+                         ("validate", "check a design; errors name the field, allowed range and value")):
+        a = actions.add_parser(action, help=text)
+        a.add_argument("design", nargs="?", help="design TOML (default: the built-in design)")
+        if action == "show":
+            a.add_argument("--minimal", action="store_true",
+                           help="print only the sections the design's models use (e.g. no "
+                                "population.motor unless population.model = 'motor_cortex')")
+        _add_design_options(a)
     p.set_defaults(func=_cmd_design)
+
+    p = sub.add_parser("list", help="list the layouts, electrode materials or models a design can name")
+    p.add_argument("what", choices=["layouts", "materials", "models"])
+    p.set_defaults(func=_cmd_list)
     return parser
 
 

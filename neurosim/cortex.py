@@ -4,10 +4,10 @@ The activity of the virtual cortex depends on the population section of the desi
 the seed and where the cells are (around which contacts). It is stored in HDF5 under a key that
 hashes exactly those, so a sweep over chip parameters simulates the cortex once, and a sweep over
 implant variants simulates it once around the union of their contacts and hands each variant the
-cells within its reach (:func:`subset_activity`).
+cells within its reach (`subset_activity`).
 
 Cache files are written atomically (temporary name, then rename) and hold every field of
-:class:`~neurosim.populations.Activity`: arrays as datasets, dicts of arrays as groups, scalars as
+`neurosim.populations.Activity`: arrays as datasets, dicts of arrays as groups, scalars as
 attributes.
 """
 
@@ -30,7 +30,7 @@ from neurosim.populations.activity import PER_CELL_BEHAVIOUR_KEYS
 from neurosim.populations._brian import cache_root
 
 __all__ = ["activity_key", "get_activity", "save_activity", "load_activity", "subset_activity",
-           "default_cache_dir"]
+           "default_cache_dir", "placed_cells"]
 
 logger = logging.getLogger(__name__)
 
@@ -52,6 +52,11 @@ def activity_key(population, duration_s: float, seed: int, contact_positions_um:
     return h.hexdigest()[:24]
 
 
+def population_seed_sequence(seed: int) -> np.random.SeedSequence:
+    """The seed sequence of the cortex of a design with this seed (placement, network, spikes)."""
+    return np.random.SeedSequence(seed).spawn(2)[0]
+
+
 def get_activity(population, duration_s: float, seed: int, contact_positions_um: np.ndarray, *,
                  cache_dir: str | Path | None = None, progress: bool = False) -> tuple[Activity, bool]:
     """The activity for these inputs, from the cache when present.
@@ -66,12 +71,40 @@ def get_activity(population, duration_s: float, seed: int, contact_positions_um:
     if path is not None and path.exists():
         logger.info("cortex from cache %s", path)
         return load_activity(path), True
-    pop_ss = np.random.SeedSequence(seed).spawn(2)[0]
-    activity = simulate_population(population, contact_positions_um, duration_s, pop_ss,
+    activity = simulate_population(population, contact_positions_um, duration_s, population_seed_sequence(seed),
                                    progress=progress)
     if path is not None:
         save_activity(path, activity)
     return activity, False
+
+
+def placed_cells(population, seed: int, contact_positions_um: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The cells that `get_activity` would simulate, placed without simulating them.
+
+    Same seeds and the same placement functions as `neurosim.populations.simulate_population`
+    (`neurosim.populations.placed_cells`): the network's
+    cells within ``population.reach_radius_um`` (for ``cortical_column``, those inside the
+    column's layers, typed by layer), sorted by population, then the generated shell out to
+    `neurosim.populations.firing_radius_um`. So a render of a design shows, and counts, the
+    cells that ``neurosim run`` with the same seed simulates.
+
+    Parameters
+    ----------
+    population : neurosim.design.Population
+    seed : int
+        The design's seed (`neurosim.pipeline.resolve_seed`).
+    contact_positions_um : np.ndarray, shape (num_contacts, 3)
+        Where the cortex is placed (the probe's ``placement_positions_um``), µm.
+
+    Returns
+    -------
+    positions_um : np.ndarray, shape (num_cells, 3)
+    cell_types : np.ndarray of int8, shape (num_cells,)
+        0 pyramidal, 1 interneuron.
+    """
+    from neurosim.populations import placed_cells as _placed
+
+    return _placed(population, np.asarray(contact_positions_um, float), population_seed_sequence(seed))
 
 
 def save_activity(path: str | Path, activity: Activity) -> None:
@@ -126,7 +159,7 @@ def _read_group(group) -> dict:
 
 
 def load_activity(path: str | Path) -> Activity:
-    """Read an Activity written by :func:`save_activity`."""
+    """Read an Activity written by `save_activity`."""
     with h5py.File(path, "r") as f:
         if f.attrs.get("format") != "neurosim-activity":
             raise ValueError(f"{str(path)!r} is not a neurosim activity file")
@@ -140,11 +173,11 @@ def subset_activity(activity: Activity, contact_positions_um: np.ndarray, reach_
     """The cells of ``activity`` within reach of these contacts, with their spikes (ids remapped).
 
     Per-cell arrays (first axis of length ``num_cells``) are indexed, and so are the per-cell
-    entries of ``behaviour`` (:data:`~neurosim.populations.activity.PER_CELL_BEHAVIOUR_KEYS`);
+    entries of ``behaviour`` (`neurosim.populations.activity.PER_CELL_BEHAVIOUR_KEYS`);
     spikes are filtered and renumbered; population-level fields (time series, scalars) are kept,
     except the LFP proxy and current dipoles (``lfp_proxy``), which are sums over a population's
     pyramidal cells: each population's series is scaled by the fraction of its pyramidal cells
-    kept, so that the moment per cell (:func:`neurosim.electrodes.setup_dipole_lfp`) stays that
+    kept, so that the moment per cell (`neurosim.electrodes.setup_dipole_lfp`) stays that
     of the whole network.
     """
     dist, _ = cKDTree(np.asarray(contact_positions_um, float)).query(activity.positions_um, k=1)

@@ -1,8 +1,10 @@
 """Synthetic training datasets: many sessions of one design family, with an index.
 
 Session ``i`` uses the design with seed ``SeedSequence(base_seed).spawn(n)[i]`` and, for every
-field given in ``vary``, a value drawn from its list with that session's own generator, so the
-dataset is a pure function of (base design, n, vary, base seed). Each session is written
+field given in ``vary``, value ``i mod len(values)`` of its list: the values cycle in the order
+given, so with ``n >= len(values)`` every value appears and the counts differ by at most one
+(``-n 4`` over ``0, 10, 20`` gives 0, 10, 20, 0). The dataset is a pure function of (base design,
+n, vary, base seed). Each session is written
 atomically to ``session-NNN.h5`` with its design beside it (``session-NNN.toml``); a session
 whose file already exists with the expected seed is kept, so an interrupted generation resumes.
 The index (``index.csv`` and ``index.json``) lists sessions, designs, files and summary scores.
@@ -50,8 +52,7 @@ def session_designs(base: Design, num_sessions: int, vary: dict[str, list] | Non
     out = []
     for i, child in enumerate(children):
         seed = int(child.generate_state(1, dtype=np.uint64)[0] >> np.uint64(1))
-        rng = np.random.default_rng(child.spawn(1)[0])
-        drawn = {path: values[int(rng.integers(len(values)))] for path, values in (vary or {}).items()}
+        drawn = {path: values[i % len(values)] for path, values in (vary or {}).items()}
         design = base.replace(seed=seed, name=f"{base.name}-session{i:03d}", **drawn)
         out.append((i, drawn, design))
     return out
@@ -86,9 +87,11 @@ def generate_dataset(base: Design | str | Path | None, num_sessions: int, out_di
         The session template (``None``: the built-in default). Its seed (or a drawn one) is the
         dataset's base seed.
     vary : dict, optional
-        Dotted design path -> candidate values, one drawn per session (e.g. drift, noise).
+        Dotted design path -> values, taken in turn: session ``i`` gets value
+        ``i mod len(values)`` (e.g. drift, noise), so every value appears once
+        ``num_sessions >= len(values)``.
     workers, scheduler
-        Run sessions on Dask (see :func:`neurosim.parallel.map_jobs`).
+        Run sessions on Dask (see `neurosim.parallel.map_jobs`).
     """
     t0 = time.perf_counter()
     base = load_design(base)

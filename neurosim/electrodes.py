@@ -56,7 +56,7 @@ class ProbeSetup:
 
     @property
     def placement_positions_um(self) -> np.ndarray:
-        """Where the cortex places cells for this probe, µm, shape (C, 3): :func:`placement_positions_um`."""
+        """Where the cortex places cells for this probe, µm, shape (C, 3): `placement_positions_um`."""
         return placement_positions_um(self.positions_um, self.anatomical_class)
 
 
@@ -64,7 +64,7 @@ def placement_positions_um(contact_positions_um, anatomical_class: str) -> np.nd
     """The points around which the cortex places cells for these contacts, µm.
 
     Cells are simulated within ``population.reach_radius_um`` (and ``outer_radius_um``) of these
-    points and below the cortical surface (:func:`neurosim.populations.place_cells`).
+    points and below the cortical surface (`neurosim.populations.place_cells`).
     Intracortical contacts are their own points. Subdural, epidural and endovascular contacts sit
     on or above the surface (z >= 0): each is projected onto the surface, ``(x, y, min(z, 0))``,
     so that its cells lie in the cortex beneath it; otherwise a contact 1 mm above the cortex
@@ -198,7 +198,7 @@ def setup_drift(design, probe: ProbeSetup, activity, signal_gain, seed: int,
 def setup_background(design, probe: ProbeSetup, seed: int, activity=None):
     """The far-neuron background generator, or None when ``implant.noise.background_uV_rms`` is 0.
 
-    With ``background_uV_rms`` unset the level is :func:`far_cell_background_uV_rms` for the
+    With ``background_uV_rms`` unset the level is `far_cell_background_uV_rms` for the
     design's population (rates from ``activity``, the simulated cells; without it, the
     ``population.poisson`` medians) at the contact of median depth.
     """
@@ -299,7 +299,7 @@ def far_cell_background_uV_rms(design, probe: ProbeSetup, activity=None, *, num_
 
 #: Lateral radius of the cortical patch around a contact whose pyramidal cells share the simulated
 #: dipole dynamics coherently, µm: the measured spatial reach of the LFP, ~250 µm (Katzner et al.
-#: 2009; Xing et al. 2009). See :func:`setup_dipole_lfp`.
+#: 2009; Xing et al. 2009). See `setup_dipole_lfp`.
 LFP_PATCH_RADIUS_UM = 250.0
 #: CSF conductivity above the cortex for intracortical contacts (the four-sphere CSF value), S/m.
 CSF_SIGMA_S_PER_M = em.DEFAULT_SIGMA_S_PER_M[1]
@@ -361,7 +361,7 @@ def _population_layers(design, num_populations: int) -> list[tuple[float, float,
 
     ``cortical_column``: population 2l (excitatory) of layer l spans that layer's depths
     (``population.column.layer_boundaries_um``) at the layer's published E fraction of
-    ``density_per_mm3`` (the placement of :func:`~neurosim.populations.column.assign_populations`);
+    ``density_per_mm3`` (the placement of `neurosim.populations.column.assign_populations`);
     inhibitory populations carry no dipole. ``balanced_ei``: population 0 (E) spans layers 2/3-6
     at ``excitatory_fraction * density_per_mm3``.
     """
@@ -431,7 +431,7 @@ def setup_dipole_lfp(design, setup: ProbeSetup, activity, *, signal_gain: np.nda
 
     None unless ``population.record_lfp`` is set and the activity holds
     ``lfp_proxy["dipole_nA_um"]`` (``(n_t, P, 3)``: the summed dipole of each population's
-    simulated pyramidal cells, :mod:`neurosim.populations.lfp`).
+    simulated pyramidal cells, `neurosim.populations.lfp`).
 
     Physics
     -------
@@ -444,9 +444,9 @@ def setup_dipole_lfp(design, setup: ProbeSetup, activity, *, signal_gain: np.nda
       ``population.reach_radius_um`` of the contacts, but the LFP of a contact comes from every
       pyramidal cell of the cortex around it. Mean-field assumption: the cells of population ``p``
       within ``patch_radius_um`` of the contact (laterally; geodesic on the brain surface in the
-      head model), at the population's depths and density (:func:`_population_layers`), share
+      head model), at the population's depths and density (`_population_layers`), share
       ``m_p(t)`` coherently. The contact sees its own simulated cells one by one (within reach) plus
-      the integral of the rest of the patch (:func:`_continuum_gain`, along the mean axis).
+      the integral of the rest of the patch (`_continuum_gain`, along the mean axis).
       The default radius, 250 µm, is the measured spatial reach of the LFP (Katzner et al. 2009;
       Xing et al. 2009); with strongly correlated input the reach grows to millimetres (Łęski et
       al. 2013), and surface signals grow with it (on a surface contact, a disc of dipoles of
@@ -454,11 +454,11 @@ def setup_dipole_lfp(design, setup: ProbeSetup, activity, *, signal_gain: np.nda
       activity is taken as uncorrelated with the simulated one, and its contribution (which
       adds in power, not in amplitude) is left out.
     - **Volume conductor.** Subdural, epidural and endovascular contacts: the four-sphere head
-      model (:class:`electrode_models.FourSphereConductor`, brain conductivity from
+      model (`electrode_models.FourSphereConductor`, brain conductivity from
       ``tissue.conductivity_S_per_m``); an endovascular contact is evaluated in the CSF layer at
       its lateral position (height clamped to the inner skull surface: blood, ~0.7 S/m, conducts
       like CSF, and the vessel is not part of the spheres). Intracortical contacts: the half-space
-      of tissue under CSF (:class:`electrode_models.HalfSpaceConductor`).
+      of tissue under CSF (`electrode_models.HalfSpaceConductor`).
     - **Gain.** Each channel's ``signal_gain`` (electrode-amplifier divider, chronic attenuation,
       dead channels) multiplies the LFP, without the x2 of an insulating subdural backing (the
       head model puts CSF, not silicone, above the cortex).
@@ -470,9 +470,9 @@ def setup_dipole_lfp(design, setup: ProbeSetup, activity, *, signal_gain: np.nda
         The probe (positions and anatomical class).
     activity : neurosim.populations.Activity
     signal_gain : np.ndarray, shape (C,), optional
-        Per-channel gain from :func:`setup_electrodes` (default 1).
+        Per-channel gain from `setup_electrodes` (default 1).
     patch_radius_um : float
-        Radius of the coherent patch, µm, in [100, 20000]; default :data:`LFP_PATCH_RADIUS_UM`.
+        Radius of the coherent patch, µm, in [100, 20000]; default `LFP_PATCH_RADIUS_UM`.
 
     Returns
     -------
@@ -564,7 +564,7 @@ def template_key(cell_types, positions_um, orientations, contact_positions_um, c
 
     Cell types, soma positions and orientations, contact positions and normals, site radius,
     sampling rate, conductivity, the keyword arguments of
-    :func:`electrode_models.compute_templates`, the neurosim version and the cache format.
+    `electrode_models.compute_templates`, the neurosim version and the cache format.
     Arrays enter with their dtype, shape and exact bytes (float64).
     """
     import hashlib
@@ -591,19 +591,19 @@ def template_key(cell_types, positions_um, orientations, contact_positions_um, c
 def get_templates(cell_types, positions_um, orientations, contact_positions_um, contact_normals,
                   site_radius_um: float, fs_hz: float, sigma_S_per_m: float = 0.3, *,
                   cache_dir=None, use_cache: bool = True, **kwargs):
-    """:func:`electrode_models.compute_templates`, cached on disk per (cells, probe, settings).
+    """`electrode_models.compute_templates`, cached on disk per (cells, probe, settings).
 
     Parameters
     ----------
     cell_types, positions_um, orientations, contact_positions_um, contact_normals, site_radius_um, fs_hz, sigma_S_per_m
-        As :func:`electrode_models.compute_templates` (µm, Hz, S/m).
+        As `electrode_models.compute_templates` (µm, Hz, S/m).
     cache_dir : path, optional
         Directory of the cache files (``templates-<key>.npz``); default
-        :func:`default_template_cache_dir`.
+        `default_template_cache_dir`.
     use_cache : bool
         False computes without reading or writing the cache.
     **kwargs
-        Further arguments of :func:`electrode_models.compute_templates` (part of the key).
+        Further arguments of `electrode_models.compute_templates` (part of the key).
 
     Returns
     -------

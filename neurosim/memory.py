@@ -31,7 +31,7 @@ _applied: bool | None = None
 
 
 def limit_heap_fragmentation() -> bool:
-    """Fix glibc's mmap threshold at :data:`MMAP_THRESHOLD_BYTES` (once per process).
+    """Fix glibc's mmap threshold at `MMAP_THRESHOLD_BYTES` (once per process).
 
     Large arrays then go straight to mmap and back to the OS when freed, instead of fragmenting
     the heap. A ``MALLOC_MMAP_THRESHOLD_`` set in the environment is the user's choice and is

@@ -30,7 +30,16 @@ from dataclasses import dataclass, field
 import numba
 import numpy as np
 
-__all__ = ["match_events", "DetectionScores", "DetectionScorer", "score_detection", "f1_score"]
+__all__ = ["match_events", "DetectionScores", "DetectionScorer", "score_detection", "f1_score",
+           "DETECTABLE_UNIT_DEFINITION"]
+
+#: What "detectable units" means in a run's summary, metrics and ``scores/unit/detectable``
+#: (`DetectionScorer.finish`); printed under the CLI summary and quoted in the docs.
+DETECTABLE_UNIT_DEFINITION = (
+    "detectable unit: a simulated cell whose noise-free spike, filtered by the chip's front end, "
+    "reaches the detection threshold (threshold_k x the channel's noise estimate, uV) on its best "
+    "channel (the channel where that filtered spike is largest); recall counts only the spikes of "
+    "these units")
 
 
 @numba.njit(cache=True)
@@ -135,7 +144,7 @@ def _match_grouped(true_s, true_bounds, group_channel, det_s, det_bounds, tolera
 class DetectionScorer:
     """Detection scores accumulated over fixed time blocks, for recordings of any length.
 
-    Spikes and detections are added as they are produced (:meth:`add`); :meth:`flush` scores
+    Spikes and detections are added as they are produced (`add`); `flush` scores
     every block that is complete, keeping only the counts, so memory is bounded by one block of
     spikes and events whatever the duration. Blocks are fixed multiples of ``block_samples``
     (``None``: one block, the whole recording), so the scores do not depend on how the caller
@@ -332,7 +341,7 @@ def score_detection(spike_samples, spike_units, det_samples, det_channels,
                     threshold_uV: np.ndarray, tolerance_samples: int,
                     window: tuple[int, int] | None = None, delay_samples: int = 0,
                     present_fraction: float = 0.5) -> DetectionScores:
-    """Score detections against ground-truth spikes in one go (see :class:`DetectionScorer`).
+    """Score detections against ground-truth spikes in one go (see `DetectionScorer`).
 
     Parameters
     ----------
@@ -341,7 +350,7 @@ def score_detection(spike_samples, spike_units, det_samples, det_channels,
     det_samples, det_channels : np.ndarray, shape (num_detections,)
         Detected events (samples, channel indices).
     unit_channels, unit_amplitudes_uV, tolerance_samples, window, delay_samples, present_fraction
-        As for :class:`DetectionScorer`.
+        As for `DetectionScorer`.
     threshold_uV : np.ndarray, shape (num_channels,)
         Detection threshold per channel, µV (magnitude).
     """

@@ -7,12 +7,18 @@
 Results come back in input order and do not depend on where they ran: every job is a pure
 function of its inputs (its design carries its seed). Inside each Dask worker, Numba's thread
 pool is capped at the worker's threads so processes do not oversubscribe the cores.
+
+Dask's ``distributed`` loggers are held at WARNING while a cluster runs (``dask_log_level``): its
+INFO messages (scheduler and nanny start-up, "Worker process ... was killed by signal 9" when
+a local cluster closes its workers) are routine; warnings and errors still show, and a job that
+fails raises its exception here.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
+from contextlib import contextmanager
 
 from tqdm.auto import tqdm
 
@@ -31,8 +37,22 @@ def _capped(fn: Callable, threads: int):
     return call
 
 
+@contextmanager
+def _dask_logs_at(level: int):
+    """Hold the ``distributed`` logger at ``level`` or above inside the block; restore it after."""
+    log = logging.getLogger("distributed")
+    old = log.level
+    if log.getEffectiveLevel() < level:
+        log.setLevel(level)
+    try:
+        yield
+    finally:
+        log.setLevel(old)
+
+
 def map_jobs(fn: Callable, items: Sequence, *, workers: int | None = None, scheduler: str | None = None,
-             progress: bool = True, desc: str = "jobs", threads_per_worker: int = 1) -> list:
+             progress: bool = True, desc: str = "jobs", threads_per_worker: int = 1,
+             dask_log_level: int = logging.WARNING) -> list:
     """Apply ``fn`` to every item, serially or on Dask, and return the results in order.
 
     Parameters
@@ -45,12 +65,22 @@ def map_jobs(fn: Callable, items: Sequence, *, workers: int | None = None, sched
         Local worker processes (> 1 starts a LocalCluster).
     scheduler : str, optional
         Address of an existing Dask scheduler; takes precedence over ``workers``.
+    dask_log_level : int
+        Least level of the ``distributed`` log messages shown while the cluster runs (default
+        ``logging.WARNING``; ``logging.INFO`` shows Dask's start-up and shut-down messages).
     """
     if workers is not None and workers < 0:
         raise ValueError(f"workers must be >= 0, got {workers!r}")
     if scheduler is None and (workers is None or workers <= 1):
         return [fn(item) for item in tqdm(items, desc=desc, disable=not progress)]
 
+    import dask.distributed  # noqa: F401  (its import sets the distributed loggers' levels: first)
+
+    with _dask_logs_at(dask_log_level):
+        return _map_on_dask(fn, items, workers, scheduler, progress, desc, threads_per_worker)
+
+
+def _map_on_dask(fn, items, workers, scheduler, progress, desc, threads_per_worker) -> list:
     from dask.distributed import Client, LocalCluster, as_completed
 
     cluster = None

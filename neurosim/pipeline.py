@@ -70,7 +70,7 @@ def resolve_seed(design: Design) -> int:
 def stage_seeds(seed: int) -> dict[str, int]:
     """The seeds of the run's random stages, spawned from the master seed (63-bit ints).
 
-    The first spawned sequence is the cortex's (see :func:`neurosim.cortex.get_activity`).
+    The first spawned sequence is the cortex's (see `neurosim.cortex.get_activity`).
     """
     names = ("cortex", "noise", "chronic", "drift", "background")
     return {name: int(ss.generate_state(1, dtype=np.uint64)[0] >> np.uint64(1))
@@ -140,8 +140,8 @@ def run(design: Design | str | Path | dict | None = None, out_path: str | Path |
     cache_dir : path, optional
         Cache the cortex's activity here (keyed by population section, duration, seed and
         contacts) and the templates under ``<cache_dir>/templates`` (keyed by cells, probe and
-        settings), and reuse them when present; see :mod:`neurosim.cortex` and
-        :func:`neurosim.electrodes.get_templates`.
+        settings), and reuse them when present; see `neurosim.cortex` and
+        `neurosim.electrodes.get_templates`.
     activity : Activity, optional
         Use this activity instead of simulating (e.g. a sweep's shared cortex, already reduced to
         the cells in reach of this design's contacts).

@@ -2,7 +2,7 @@
 
 The pipeline asks, for every chunk, for the spikes whose templates touch it and for the spikes
 that fall in it (to write, score and count). Stored activity is sliced; generated (streamed)
-activity is produced per fixed block of :data:`FEED_BLOCK_S` and the last few blocks are kept,
+activity is produced per fixed block of `FEED_BLOCK_S` and the last few blocks are kept,
 so an hour-long recording never holds more than a few seconds of spikes. Spikes of cells the
 implant killed (``cell_alive``) are removed here, once.
 """

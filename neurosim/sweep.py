@@ -4,7 +4,7 @@ A sweep is a base design plus, for some dotted design paths, lists of values; it
 their grid (Cartesian product) or, with ``zip_values=True``, the values taken in step. Points
 that share the population section, duration and seed share one cortex: it is simulated once
 around the union of all their contacts, and each point receives the cells within its own reach
-(:func:`neurosim.cortex.subset_activity`). The result is one table (CSV and HDF5) with a row
+(`neurosim.cortex.subset_activity`). The result is one table (CSV and HDF5) with a row
 per point and trade-off plots.
 """
 
@@ -17,6 +17,8 @@ import logging
 import math
 import os
 import time
+import warnings
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -110,15 +112,15 @@ def run_sweep(base: Design | str | Path | None, vary: dict[str, list], out_dir: 
     base : Design, path or None
         The base design (``None``: the built-in default).
     vary : dict
-        Dotted design path -> list of values (see :func:`parse_vary`).
+        Dotted design path -> list of values (see `parse_vary`).
     out_dir : path, optional
         Where the table, plots and (with ``keep_files``) one HDF5 file per point go.
     zip_values : bool
         Take the values in step instead of their grid.
     cache_dir : path, optional
-        Activity cache shared with ``neurosim run`` (see :mod:`neurosim.cortex`).
+        Activity cache shared with ``neurosim run`` (see `neurosim.cortex`).
     workers, scheduler
-        Run the points on Dask (see :func:`neurosim.parallel.map_jobs`); the table is the same.
+        Run the points on Dask (see `neurosim.parallel.map_jobs`); the table is the same.
     """
     t0 = time.perf_counter()
     base = load_design(base)
@@ -164,9 +166,66 @@ def run_sweep(base: Design | str | Path | None, vary: dict[str, list], out_dir: 
                        wall_time_s=time.perf_counter() - t0)
 
 
+def point_label(i: int, changes: dict) -> str:
+    """``"sweep point 3 (chip.adc.bits=6)"``: how messages name a point of a sweep."""
+    values = ", ".join(f"{k}={v}" for k, v in changes.items())
+    return f"sweep point {i}" + (f" ({values})" if values else "")
+
+
+#: Loggers whose warnings during a sweep point are prefixed with the point (`point_messages`).
+_POINT_LOGGERS = ("neurosim", "chip_models", "electrode_models")
+
+
+class _PointPrefix(logging.Handler):
+    """Prefixes WARNING and above with the sweep point; placed first on a package's logger, it
+    runs before the handlers that print the record (those of the package and its parents)."""
+
+    def __init__(self, label: str):
+        super().__init__(logging.WARNING)
+        self.label = label
+
+    def handle(self, record):
+        if not getattr(record, "sweep_point", None):
+            record.msg, record.args = f"{self.label}: {record.getMessage()}", None
+            record.sweep_point = self.label
+        return True
+
+    def emit(self, record):  # nothing to write: the record goes on to the real handlers
+        pass
+
+
+@contextmanager
+def point_messages(label: str):
+    """Name the sweep point in every warning logged or warned inside the block.
+
+    Log records of WARNING or above from ``neurosim``, ``chip_models`` and ``electrode_models``
+    get the prefix ``"<label>: "``; Python warnings are re-issued with it.
+    """
+    handler = _PointPrefix(label)
+    loggers = [logging.getLogger(name) for name in _POINT_LOGGERS]
+    for log in loggers:
+        log.handlers.insert(0, handler)
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            yield
+    finally:
+        for log in loggers:
+            if handler in log.handlers:
+                log.handlers.remove(handler)
+    for w in caught:
+        warnings.warn_explicit(f"{label}: {w.message}", w.category, w.filename, w.lineno)
+
+
 def _run_point(job):
     i, changes, design, activity, path = job
-    result = run(design, path, progress=False, activity=activity)
+    label = point_label(i, changes)
+    try:
+        with point_messages(label):
+            result = run(design, path, progress=False, activity=activity)
+    except Exception as exc:  # the traceback names the point too
+        exc.add_note(f"in {label}")
+        raise
     return i, {"point": i, **{k: _plain(v) for k, v in changes.items()},
                **{k: _plain(v) for k, v in result.metrics.items()}}
 

@@ -1,8 +1,8 @@
 """The validated design of an implant experiment: tissue, population, implant, chip, recording.
 
-A :class:`Design` is loaded once (from TOML, a dict or Python objects) and validated then; the
+A `Design` is loaded once (from TOML, a dict or Python objects) and validated then; the
 rest of the pipeline trusts it. Every numeric field carries its unit in its name and in its
-``unit`` metadata, and a bad value raises :class:`DesignError` with a message naming the field,
+``unit`` metadata, and a bad value raises `DesignError` with a message naming the field,
 the allowed range with its unit, and the value given, e.g.::
 
     population.density_per_mm3 must be in [1000, 300000] neurons/mm^3, got -5
@@ -21,6 +21,7 @@ from typing import Any
 from pydantic import Field, ValidationError, model_validator
 
 from neurosim.design._base import DesignError, Section, format_errors, ranged
+from neurosim.design._minimal import minimal_toml
 from neurosim.design.chip import ADCConfig, Chip, Detector, FrontEnd, Radio
 from neurosim.design.implant import Implant, Tissue
 from neurosim.design.population import Population
@@ -28,11 +29,11 @@ from neurosim.design.recording import Recording, Scoring
 
 __all__ = ["Design", "DesignError", "load_design", "default_design", "design_to_toml", "Tissue",
            "Population", "Implant", "Chip", "FrontEnd", "ADCConfig", "Detector", "Radio",
-           "Recording", "Scoring"]
+           "Recording", "Scoring", "minimal_toml"]
 
 
 class Design(Section):
-    """A whole implant experiment. Build with keywords, :func:`load_design` or :func:`default_design`."""
+    """A whole implant experiment. Build with keywords, `load_design` or `default_design`."""
 
     name: str = Field("default", description="free-text design name")
     seed: int | None = ranged(None, 0, 2**63 - 1, "", "master seed (None: drawn and recorded)")
@@ -86,7 +87,7 @@ class Design(Section):
 
     @classmethod
     def from_dict(cls, data: dict) -> "Design":
-        """Validate a nested dict; raise :class:`DesignError` with readable messages."""
+        """Validate a nested dict; raise `DesignError` with readable messages."""
         try:
             return cls.model_validate(data)
         except ValidationError as exc:

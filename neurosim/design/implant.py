@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Literal
+import inspect
+from pathlib import Path
+from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
 from neurosim.design._base import Section, ranged
 
-__all__ = ["Tissue", "Implant", "ElectrodeNoise", "Drift"]
+__all__ = ["Tissue", "Implant", "ElectrodeNoise", "Drift", "layout_parameters", "check_layout_params"]
 
 
 class Tissue(Section):
@@ -35,7 +37,7 @@ class ElectrodeNoise(Section):
     ``background_uV_rms`` in 300-6000 Hz, correlation exp(-d / length constant) between contacts.
     Unset (default): the level follows from the cells beyond ``population.outer_radius_um`` (their
     density, the simulated cells' rates and their spikes' energy in the band at every distance:
-    :func:`neurosim.electrodes.far_cell_background_uV_rms`); a number sets it; 0 switches it off.
+    `neurosim.electrodes.far_cell_background_uV_rms`); a number sets it; 0 switches it off.
     """
 
     background_uV_rms: float | None = ranged(
@@ -71,6 +73,11 @@ class Drift(Section):
     def _amplitude_sign(self):
         if self.kind in ("zigzag", "random_walk") and self.amplitude_um < 0:
             raise ValueError(f"amplitude_um must be >= 0 um for kind = {self.kind!r}, got {self.amplitude_um!r}")
+        if self.kind == "none" and self.amplitude_um != 0:
+            # a drift amplitude that moves nothing would label data with a drift that is not there
+            raise ValueError(f"amplitude_um must be 0 um while implant.drift.kind = 'none' (no motion), "
+                             f"got {self.amplitude_um!r}: set implant.drift.kind to 'zigzag', "
+                             f"'random_walk' or 'step' for the probe to move")
         return self
 
 
@@ -91,8 +98,9 @@ class Implant(Section):
                                              json_schema_extra={"unit": "um"})
     material: Literal["Pt", "PtIr", "SIROF", "IrOx", "PEDOT", "TiN"] = Field("Pt", description="site material")
     site_radius_um: float | None = ranged(None, 1.0, 5000.0, "um", "contact radius (None: the layout's default)")
-    layout_params: dict[str, float] = Field(default_factory=dict,
-                                            description="extra layout parameters, e.g. pitch_um")
+    layout_params: dict[str, int | float] = Field(
+        default_factory=dict, description="parameters of the layout's generator, e.g. rows, pitch_um "
+                                          "(names, defaults: `neurosim list layouts`)")
     amplifier_input_capacitance_pF: float = ranged(
         10.0, 0.0, 10000.0, "pF", "amplifier input capacitance (electrode-amplifier divider)")
     amplifier_input_resistance_ohm: float = ranged(
@@ -102,10 +110,75 @@ class Implant(Section):
     noise: ElectrodeNoise = Field(default_factory=ElectrodeNoise, description="electrode noise sources")
     drift: Drift = Field(default_factory=Drift, description="probe micromotion")
 
+    @model_validator(mode="before")
+    @classmethod
+    def _integer_layout_params(cls, data: Any):
+        """Integral floats (``rows = 8.0``) of integer layout parameters become ints."""
+        if isinstance(data, dict) and isinstance(data.get("layout_params"), dict):
+            defaults = layout_parameters(data.get("layout", "utah96"))
+            data = {**data, "layout_params": {
+                k: int(v) if _is_int_default(defaults.get(k)) and isinstance(v, float) and v.is_integer()
+                else v for k, v in data["layout_params"].items()}}
+        return data
+
     @model_validator(mode="after")
     def _layout_file(self):
-        if self.layout == "custom" and not self.layout_file:
-            raise ValueError("layout_file must name a probeinterface JSON file when layout = 'custom'")
-        if self.layout != "custom" and self.layout_file:
+        if self.layout == "custom":
+            if not self.layout_file:
+                raise ValueError("layout_file must name a probeinterface JSON file when layout = 'custom'")
+            path = Path(self.layout_file)
+            if not path.is_file():
+                why = "a directory" if path.is_dir() else "no such file"
+                raise ValueError(f"layout_file must name an existing probeinterface JSON file when "
+                                 f"layout = 'custom', got {self.layout_file!r} ({why})")
+            if self.layout_params:
+                raise ValueError(f"layout_params are not used with layout = 'custom' (the probe is read "
+                                 f"from layout_file), got {self.layout_params!r}")
+        elif self.layout_file:
             raise ValueError(f"layout_file is only used with layout = 'custom', got layout {self.layout!r}")
+        else:
+            check_layout_params(self.layout, self.layout_params, prefix="layout_params.")
         return self
+
+
+def _is_int_default(default) -> bool:
+    return isinstance(default, int) and not isinstance(default, bool)
+
+
+def layout_parameters(layout: str) -> dict[str, Any]:
+    """The parameters of a generated layout and their defaults (``None``: derived from the others).
+
+    Read from the signature of the layout's generator in `electrode_models.layouts`; an
+    integer default marks an integer parameter. Unknown layouts give ``{}``.
+    """
+    from electrode_models.layouts import REGISTRY
+
+    if layout not in REGISTRY:
+        return {}
+    builder = REGISTRY[layout][0]
+    return {name: p.default for name, p in inspect.signature(builder).parameters.items()}
+
+
+def check_layout_params(layout: str, params: dict, prefix: str = "implant.layout_params.") -> None:
+    """Raise ``ValueError`` unless ``layout``'s generator accepts ``params`` (names, types, ranges).
+
+    Messages name the parameter as ``prefix + name``, the allowed range with its unit and the
+    value given, e.g. ``implant.layout_params.rows must be in [1, 64], got 0``.
+    """
+    from electrode_models.layouts import REGISTRY
+
+    defaults = layout_parameters(layout)
+    for name, value in params.items():
+        if name not in defaults:
+            allowed = ", ".join(f"{k} (default {v!r})" for k, v in defaults.items()) or "none"
+            raise ValueError(f"{prefix}{name} is not a parameter of layout {layout!r} (allowed: "
+                             f"{allowed}), got {name} = {value!r}")
+        if _is_int_default(defaults[name]) and (isinstance(value, bool) or not float(value).is_integer()):
+            raise ValueError(f"{prefix}{name} must be an integer, got {value!r}")
+    try:
+        REGISTRY[layout][0](**params)  # the generator's own checks: ranges with units, combinations
+    except (TypeError, ValueError) as exc:
+        msg = str(exc)
+        first = msg.split(" ", 1)[0]
+        raise ValueError(f"{prefix}{msg}" if first in defaults
+                         else f"{prefix.rstrip('.')} of layout {layout!r}: {msg}") from None

@@ -44,7 +44,7 @@ class MotorOptions(Section):
 
 class PoissonOptions(Section):
     """``poisson``: independent renewal spike trains with log-normal rates, generated on demand
-    (any duration, constant memory; see :mod:`neurosim.populations.poisson`)."""
+    (any duration, constant memory; see `neurosim.populations.poisson`)."""
 
     pyramidal_median_hz: float = ranged(2.0, 0.0, 100.0, "Hz", "median rate of pyramidal cells")
     interneuron_median_hz: float = ranged(10.0, 0.0, 200.0, "Hz", "median rate of interneurons")
@@ -96,6 +96,11 @@ class Population(Section):
         2.0, 0.0, 10.0, "mV",
         "SD across cells of a fixed offset of the resting potential (distance to threshold): skewed, "
         "log-normal-like rates with near-silent cells (Roxin et al. 2011); cortex: ~4 mV")
+    dark_fraction: float = ranged(
+        0.92, 0.0, 0.99, "",
+        "fraction of pyramidal cells that are 'dark' (Shoham et al. 2006): they fire at 0.001-0.03 Hz "
+        "whatever the model gives them; cortex: 0.8-0.95 (Henze et al. 2000: 60-100 of ~1000 cells near "
+        "a tetrode isolatable; Hromadka et al. 2008: < 10 % respond). 0: every cell fires as modelled")
     column: ColumnOptions = Field(default_factory=ColumnOptions)
     motor: MotorOptions = Field(default_factory=MotorOptions)
     poisson: PoissonOptions = Field(default_factory=PoissonOptions)

@@ -3,9 +3,9 @@
 The interop functions need optional packages (``pip install neurosim[interop]``: spikeinterface,
 pynwb). They are imported on first use, so ``import neurosim.io`` needs neither:
 
-- :func:`read_recording`, :func:`read_sorting`, :func:`read_templates`,
-  :func:`read_events_as_sorting` — from :mod:`neurosim.io.si` (SpikeInterface);
-- :func:`export_nwb` — from :mod:`neurosim.io.nwb` (pynwb).
+- `read_recording`, `read_sorting`, `read_templates`,
+  `read_events_as_sorting` — from `neurosim.io.si` (SpikeInterface);
+- `export_nwb` — from `neurosim.io.nwb` (pynwb).
 """
 
 import importlib

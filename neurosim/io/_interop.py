@@ -4,7 +4,7 @@ Opening a file checks that it is a neurosim file and that it holds what the call
 a wrong file fails with one clear message naming the file and the problem instead of a ``KeyError``
 deep inside h5py, SpikeInterface or pynwb.
 
-:class:`ProbeFrame` maps the twin's tissue frame to the probe frame SpikeInterface works in (the
+`ProbeFrame` maps the twin's tissue frame to the probe frame SpikeInterface works in (the
 2-D channel locations plus the signed distance off the probe plane); the SpikeInterface readers
 and the NWB export both use it, so channel locations, ``rel_x``/``rel_y`` and unit locations agree.
 """
@@ -107,7 +107,7 @@ def to_2d_probe(probe, axes: str | None = None):
         A 3-D probe (a 2-D one is returned unchanged).
     axes : str, optional
         The two tissue axes kept, e.g. ``"xz"`` (2-D x is tissue x, 2-D y is tissue z). Default:
-        :func:`planar_axes` of the probe's contacts.
+        `planar_axes` of the probe's contacts.
 
     Returns
     -------
@@ -135,7 +135,7 @@ class ProbeFrame:
     SpikeInterface works in the probe's frame: channel locations are 2-D coordinates in the probe
     plane and unit locations add a third column, the distance off that plane (its generator puts
     units at ``z > 0``, in front of contacts that face ``+z``). The 2-D frame here is the one of
-    the probe that :func:`to_2d_probe` attaches: the two tissue axes along which the contacts
+    the probe that `to_2d_probe` attaches: the two tissue axes along which the contacts
     spread most (``"xz"`` for Neuropixels-like, linear, multi-shank probes and a single thread,
     ``"xy"`` for Utah arrays, tetrodes, ECoG/µECoG and epidural grids and the stent), or, when
     two contacts would fall on one 2-D point, the next pair that keeps the contacts apart (within
@@ -244,7 +244,7 @@ def _shank_keys(group) -> np.ndarray:
 
 
 def _distinct_axes(pos: np.ndarray, shank_ids=None) -> str:
-    """The pair of tissue axes of a 2-D view: :func:`planar_axes`, else one keeping contacts apart.
+    """The pair of tissue axes of a 2-D view: `planar_axes`, else one keeping contacts apart.
 
     Tried in order: the pair of largest spread, then the other two by decreasing spread; the first
     that keeps every contact on its own 2-D point wins, else the first that does so within each

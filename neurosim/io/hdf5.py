@@ -79,7 +79,7 @@ class AtomicH5Writer:
         """Append rows to an extendable dataset along its first axis (created on the first call).
 
         ``path`` is a schema path or a dataset inside a model-dependent group
-        (:data:`DYNAMIC_GROUPS`, dtype from the data). Lets event lists, ground-truth spikes and
+        (`DYNAMIC_GROUPS`, dtype from the data). Lets event lists, ground-truth spikes and
         the LFP of recordings of any length be written as they are produced.
         """
         arr = np.asarray(data)
@@ -115,7 +115,7 @@ class AtomicH5Writer:
         ds.attrs["unit"] = entry.unit
 
     def write_group(self, group: str, values: dict) -> None:
-        """Write a model-dependent group (:data:`DYNAMIC_GROUPS`): one dataset per array."""
+        """Write a model-dependent group (`DYNAMIC_GROUPS`): one dataset per array."""
         if group not in DYNAMIC_GROUPS:
             raise KeyError(f"group {group!r} is not a model-dependent group of the neurosim schema")
         node = self.file.require_group(group)

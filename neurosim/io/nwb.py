@@ -13,7 +13,7 @@ probe (probeinterface JSON)         ``Device`` + one ``ElectrodeGroup`` per shan
                                     ``electrodes`` table: ``x, y, z`` = contact centre in the
                                     twin's tissue frame (µm, surface z = 0; *not* a stereotaxic
                                     frame), ``rel_x, rel_y`` = position on the probe plane (µm,
-                                    the 2-D probe of :mod:`neurosim.io.si`),
+                                    the 2-D probe of `neurosim.io.si`),
                                     ``contact_radius_um``, ``impedance_ohm``
 ``recording/traces_uV``             ``acquisition/ElectricalSeries`` (float32 µV,
                                     ``conversion = 1e-6`` to volts), streamed in chunks
@@ -379,7 +379,7 @@ def export_nwb(h5_path, nwb_path, *, include_traces: bool = True, include_chip_t
         Traces are copied in buffers of at most about this size (GB), so memory stays bounded.
 
     subject : dict, optional
-        Keyword arguments of :class:`pynwb.file.Subject` replacing the defaults (a subject
+        Keyword arguments of `pynwb.file.Subject` replacing the defaults (a subject
         ``neurosim-seed<seed>`` described as simulated tissue, sex ``"U"``, age ``"P0D"``, no
         species): pass ``species``,
         ``age`` etc. when the simulated cortex stands for a particular animal.

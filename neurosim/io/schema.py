@@ -1,6 +1,6 @@
 """The neurosim HDF5 file format: every dataset's path, dtype, shape, unit and meaning.
 
-The writer (:mod:`neurosim.io.hdf5`) creates datasets only through :data:`SCHEMA` and the reader
+The writer (`neurosim.io.hdf5`) creates datasets only through `SCHEMA` and the reader
 checks files against it; ``docs/file_format.md`` is generated from it
 (regenerate with ``neurosim schema > docs/file_format.md``). Shapes use the symbols
 ``S`` samples, ``C`` channels, ``N`` spikes, ``U`` units (simulated cells), ``T`` template samples,

@@ -3,22 +3,22 @@
 Needs the ``spikeinterface`` package (``pip install neurosim[interop]``); ``import neurosim.io``
 does not import it (the public functions are re-exported lazily).
 
-- :func:`read_recording` — a lazy :class:`~spikeinterface.core.BaseRecording` over
+- `read_recording` — a lazy `spikeinterface.core.BaseRecording` over
   ``/recording/traces_uV`` (or the chip's ``/recording/traces_adc``), slices read with h5py at each
   ``get_traces`` call, so it pickles and runs in SpikeInterface's parallel chunk executor; the probe
   from ``/probe/probeinterface_json``.
-- :func:`read_sorting` — the ground truth as a :class:`~spikeinterface.core.NumpySorting` with unit
+- `read_sorting` — the ground truth as a `spikeinterface.core.NumpySorting` with unit
   properties (soma position in the probe's frame and in the tissue frame, cell type, SNR, firing
   rate, best channel).
-- :func:`read_templates` — the sparse ground-truth templates as
-  :class:`~spikeinterface.core.Templates`.
-- :func:`read_events_as_sorting` — the chip's threshold crossings, one "unit" per channel.
+- `read_templates` — the sparse ground-truth templates as
+  `spikeinterface.core.Templates`.
+- `read_events_as_sorting` — the chip's threshold crossings, one "unit" per channel.
 
 Channel ids are the integer channel indices of the file (``0 .. C-1``), as in ``/chip/events/channel``;
 unit ids are the integer unit indices (``0 .. U-1``), as in ``/ground_truth/spike_units``.
 
 Frames: with ``probe_ndim=2`` (default) positions are in SpikeInterface's frame of the probe
-(:class:`~neurosim.io._interop.ProbeFrame`): channel locations are the 2-D probe coordinates and
+(`neurosim.io._interop.ProbeFrame`): channel locations are the 2-D probe coordinates and
 ``gt_unit_locations`` adds the signed distance off the probe plane (> 0 in front of the
 contacts). With ``probe_ndim=3`` both are in the tissue frame. Spike frames are the sample of
 each spike's time: the extremum of the unit's raw template (``nbefore`` in the templates).
@@ -52,7 +52,7 @@ def _check_probe_ndim(probe_ndim) -> int:
 
 
 def _probe_for_si(f: h5py.File, probe_ndim: int):
-    """The file's probe group, projected to 2D (onto the axes of its :class:`ProbeFrame`) when asked.
+    """The file's probe group, projected to 2D (onto the axes of its `ProbeFrame`) when asked.
 
     A probe whose contacts would overlap in 2-D (threads on a grid) becomes one 2-D probe per
     shank, as SpikeInterface's own NWB reader does with electrode groups.
@@ -117,7 +117,7 @@ class NeurosimRecording(BaseRecording):
         ``2`` (default): the probe projected onto the two tissue axes along which its contacts
         spread most (``"xz"`` for a vertical shank, ``"xy"`` for a Utah array or a surface grid;
         recorded in the probe annotation ``neurosim_plane_axes``), which is what
-        SpikeInterface's sorters and plots expect; :func:`read_sorting` gives unit locations in
+        SpikeInterface's sorters and plots expect; `read_sorting` gives unit locations in
         the same frame. ``3``: the probe as stored, in the tissue frame (use
         ``get_channel_locations(axes="xyz")``).
 
@@ -166,7 +166,7 @@ def read_recording(path, *, which: str = "uV", probe_ndim: int = 2) -> NeurosimR
         A neurosim HDF5 file.
     which : {"uV", "adc"}
         Electrode signal (float32 µV, ``gain_to_uV = 1``) or chip output (int16 ADC codes,
-        ``gain_to_uV`` = input-referred µV per code); see :class:`NeurosimRecording`.
+        ``gain_to_uV`` = input-referred µV per code); see `NeurosimRecording`.
     probe_ndim : {2, 3}
         Attach the probe in the plane of its contacts (2, default) or in 3D tissue coordinates.
 
@@ -206,7 +206,7 @@ def read_sorting(path, *, probe_ndim: int = 2) -> NumpySorting:
     path : str or Path
         A neurosim HDF5 file.
     probe_ndim : {2, 3}
-        Frame of ``gt_unit_locations``: that of :func:`read_recording` with the same
+        Frame of ``gt_unit_locations``: that of `read_recording` with the same
         ``probe_ndim`` (2, default: the probe's frame; 3: the tissue frame).
 
     Returns
@@ -222,7 +222,7 @@ def read_sorting(path, *, probe_ndim: int = 2) -> NumpySorting:
           columns 0-1 are the soma's 2-D probe coordinates, column 2 its signed distance off the
           probe plane, > 0 on the side the contacts face (for contacts that are not in one plane,
           threads on a grid or the stent, the tissue coordinate along the third axis); see
-          :class:`~neurosim.io._interop.ProbeFrame`. ``probe_ndim=3``: the tissue frame.
+          `neurosim.io._interop.ProbeFrame`. ``probe_ndim=3``: the tissue frame.
         - ``tissue_position_um`` (µm, (U, 3)): the soma in the twin's tissue frame (x, y
           horizontal, z up, cortical surface z = 0), as ``/ground_truth/units/positions_um``.
         - ``cell_type`` (``"pyramidal"`` / ``"interneuron"``), ``firing_rate_hz`` (Hz), ``snr``
@@ -273,7 +273,7 @@ def read_templates(path, *, probe_ndim: int = 2) -> Templates:
     path : str or Path
         A neurosim HDF5 file.
     probe_ndim : {2, 3}
-        Probe attached to the templates, as in :func:`read_recording`.
+        Probe attached to the templates, as in `read_recording`.
 
     Returns
     -------

@@ -1,6 +1,6 @@
 """Brian2 plumbing shared by the population models: import, device choice, build cache.
 
-Every model builds its objects inside :func:`brian_device`, which selects Brian2's runtime device
+Every model builds its objects inside `brian_device`, which selects Brian2's runtime device
 (NumPy code generation: no compiler, best for small networks) or the C++ standalone device (one
 compiled program: best for large networks), and always restores the runtime device, the code
 generation target and the log level on exit, so several simulations run one after another in one
@@ -75,7 +75,7 @@ def choose_device(device: str, num_cells: int) -> str:
     Raises
     ------
     ValueError
-        If ``device`` is not one of :data:`DEVICES`.
+        If ``device`` is not one of `DEVICES`.
     """
     if device not in DEVICES:
         raise ValueError(f"population.device must be one of {DEVICES}, got {device!r}")
@@ -105,14 +105,14 @@ def brian_device(device: str, key: str | None = None):
     Parameters
     ----------
     device : {"runtime", "cpp_standalone"}
-        Resolved device (see :func:`choose_device`).
+        Resolved device (see `choose_device`).
     key : str, optional
         Build key of the standalone project directory (required for ``"cpp_standalone"``).
 
     Yields
     ------
     b2 : module
-        The brian2 module; build objects and call :func:`run_network` inside the block.
+        The brian2 module; build objects and call `run_network` inside the block.
     """
     b2 = import_brian2()
     old_target = b2.prefs.codegen.target

@@ -1,6 +1,6 @@
 """A multi-population network of current-based leaky integrate-and-fire cells (Brian2).
 
-Shared engine of :mod:`~neurosim.populations.balanced` and :mod:`~neurosim.populations.column`.
+Shared engine of `neurosim.populations.balanced` and `neurosim.populations.column`.
 Cells of population ``p`` occupy one contiguous block of indices. Per cell::
 
     tau_m dv/dt = -(v - E_L) + I_e + I_i + I_dc,k - w        (v in mV; I in mV, i.e. R_m * current)
@@ -49,7 +49,7 @@ from tqdm.auto import tqdm
 from electrode_models._validation import check_range
 from neurosim.populations._brian import brian_device, build_key, run_network
 
-__all__ = ["LIFNetwork", "simulate_lif", "connectivity", "DEFAULT_EXCITABILITY_SD_MV"]
+__all__ = ["LIFNetwork", "simulate_lif", "connectivity", "exact_step_coefficients", "DEFAULT_EXCITABILITY_SD_MV"]
 
 logger = logging.getLogger(__name__)
 
@@ -133,6 +133,38 @@ def connectivity(spec: LIFNetwork, rng: np.random.Generator):
             for kind, parts in out.items()}
 
 
+def exact_step_coefficients(tau_m_ms, tau_s_ms: float, tau_w_ms: float, dt_ms: float):
+    """Coefficients of one exact step of dt of the cell's linear equations (module docstring).
+
+    Between inputs ``I(t) = I e^(-t/tau_s)`` and ``w(t) = w e^(-t/tau_w)``, so over one step::
+
+        v' = v_inf + (v - v_inf) E_m + (I_e + I_i) c_s - w c_w,   I' = I E_s,   w' = w E_w
+        E_x = exp(-dt / tau_x),  c_x = tau_x / (tau_x - tau_m) (E_x - E_m)
+
+    (``c_x -> (dt / tau_m) E_m`` as ``tau_x -> tau_m``), ``v_inf = E_L + I_dc``. This is the
+    matrix exponential of the linear system that Brian2's ``method="exact"`` computes
+    symbolically.
+
+    Returns
+    -------
+    E_m (array like tau_m_ms), c_s (array), E_s (float), c_w (array), E_w (float)
+    """
+    tau_m = np.asarray(tau_m_ms, float)
+    e_m = np.exp(-dt_ms / tau_m)
+
+    def drive(tau_x: float) -> tuple[np.ndarray, float]:
+        e_x = float(np.exp(-dt_ms / tau_x))
+        gap = tau_x - tau_m
+        close = np.abs(gap) < 1e-9 * tau_x
+        safe = np.where(close, 1.0, gap)
+        c = np.where(close, dt_ms / tau_m * e_m, tau_x / safe * (e_x - e_m))
+        return c, e_x
+
+    c_s, e_s = drive(float(tau_s_ms))
+    c_w, e_w = drive(float(tau_w_ms))
+    return e_m, c_s, e_s, c_w, e_w
+
+
 def simulate_lif(spec: LIFNetwork, duration_s: float, seed: int, device: str = "runtime",
                  progress: bool = False) -> dict:
     """Simulate the network; return plain arrays.
@@ -179,12 +211,18 @@ def simulate_lif(spec: LIFNetwork, duration_s: float, seed: int, device: str = "
         ms, mV, Hz = b2.ms, b2.mV, b2.Hz
         dt = spec.dt_ms * ms
         b2.seed(int(seed) % (2**32))
+        # the exact propagator of the linear equations (module docstring), one step of dt:
+        # written out (exact_step_coefficients) instead of Brian2's method="exact", whose symbolic
+        # matrix exponential costs 20-40 s of sympy in every new network
         eqs = """
-        dv/dt = (-(v - v_rest) + I_e + I_i + I_dc - w_ad) / tau_m : volt (unless refractory)
-        dI_e/dt = -I_e / tau_s : volt
-        dI_i/dt = -I_i / tau_s : volt
-        dw_ad/dt = -w_ad / tau_w : volt
+        v : volt
+        I_e : volt
+        I_i : volt
+        w_ad : volt
         tau_m : second (constant)
+        E_m : 1 (constant)
+        c_s : 1 (constant)
+        c_w : 1 (constant)
         I_dc : volt (constant)
         lam_e : Hz (constant)
         lam_i : Hz (constant)
@@ -193,14 +231,22 @@ def simulate_lif(spec: LIFNetwork, duration_s: float, seed: int, device: str = "
         v_reset_cell : volt (constant)
         b_ad : volt (constant)
         """
-        ns = dict(v_rest=spec.v_rest_mV * mV, tau_s=spec.tau_syn_ms * ms,
-                  tau_w=spec.burst_tau_ms * ms, f_osc=spec.oscillation_hz * Hz,
+        tau_m_ms = np.asarray(spec.tau_m_ms, float)[pop_of]
+        e_m, c_s, e_s, c_w, e_w = exact_step_coefficients(tau_m_ms, spec.tau_syn_ms, spec.burst_tau_ms,
+                                                          spec.dt_ms)
+        ns = dict(v_rest=spec.v_rest_mV * mV, E_s=e_s, E_w=e_w, f_osc=spec.oscillation_hz * Hz,
                   depth=spec.oscillation_depth)
         g = b2.NeuronGroup(n, eqs, threshold=f"v > {spec.v_threshold_mV}*mV",
                            reset="v = v_reset_cell; w_ad += b_ad",
-                           refractory=spec.refractory_ms * ms, method="exact", namespace=ns,
+                           refractory=spec.refractory_ms * ms, namespace=ns,
                            dt=dt, name="cells")
-        g.tau_m = np.asarray(spec.tau_m_ms)[pop_of] * ms
+        g.run_regularly("v = int(not_refractory) * (v_rest + I_dc + (v - v_rest - I_dc) * E_m"
+                        " + (I_e + I_i) * c_s - w_ad * c_w) + (1 - int(not_refractory)) * v\n"
+                        "I_e = I_e * E_s\n"
+                        "I_i = I_i * E_s\n"
+                        "w_ad = w_ad * E_w", when="groups", name="exact_step")
+        g.tau_m = tau_m_ms * ms
+        g.E_m, g.c_s, g.c_w = e_m, c_s, c_w
         g.I_dc = (spec.per_pop("dc_mV")[pop_of] + offset_mV) * mV
         g.lam_e = spec.per_pop("bg_rate_e_hz")[pop_of] * Hz
         g.lam_i = spec.per_pop("bg_rate_i_hz")[pop_of] * Hz

@@ -16,7 +16,7 @@ exact to first order in ``sqrt(tau_s / tau_m)``).
 A fixed Gaussian offset ``s * xi`` of each cell's resting potential makes the population's rates
 ``nu(mu + s xi)``. Because the f-I curve is expansive below threshold, the mean rate grows with
 ``s`` (for an exponential f-I curve ``nu ~ exp(beta mu)`` by ``exp(beta^2 s^2 / 2)``).
-:func:`rate_preserving_shift_mV` returns the shift ``delta`` of the mean offset with
+`rate_preserving_shift_mV` returns the shift ``delta`` of the mean offset with
 ``E[nu(mu + delta + s xi)] = nu(mu)``: the spread then redistributes the same mean rate.
 
 Assumptions
@@ -74,7 +74,7 @@ def rate_preserving_shift_mV(mu_mV: float, sigma_mV: float, spread_mV: float, **
     """Mean offset (mV) that keeps the population's mean rate when offsets have SD ``spread_mV``.
 
     Solves ``E[nu(mu + delta + spread * xi)] = nu(mu)``, ``xi ~ N(0, 1)`` (Gauss-Hermite, 40
-    nodes), ``nu`` = :func:`siegert_rate_hz` with the keyword arguments ``lif``. Returns 0 for no
+    nodes), ``nu`` = `siegert_rate_hz` with the keyword arguments ``lif``. Returns 0 for no
     spread or a silent population.
     """
     target = siegert_rate_hz(mu_mV, sigma_mV, **lif)

@@ -29,7 +29,7 @@ class Activity:
     positions_um : np.ndarray, shape (num_cells, 3), float64
         Soma positions in the tissue frame, µm (surface at z = 0, tissue z < 0).
     cell_types : np.ndarray, shape (num_cells,), int8
-        :data:`PYRAMIDAL` (excitatory) or :data:`INTERNEURON` (inhibitory).
+        `PYRAMIDAL` (excitatory) or `INTERNEURON` (inhibitory).
     orientations : np.ndarray, shape (num_cells, 3), float64
         Unit vector of each cell's main (apical) axis in the tissue frame.
     duration_s : float
@@ -48,7 +48,7 @@ class Activity:
         weighted-sum LFP proxy of Mazzoni et al. (2015) in mV (R_m * current summed over the
         pyramidal cells; arbitrary units for comparison between populations and designs), and
         ``dipole_nA_um`` (n_t, num_populations, 3), the current-dipole moment of each population's
-        pyramidal cells, nA·µm (see :mod:`neurosim.populations.lfp`).
+        pyramidal cells, nA·µm (see `neurosim.populations.lfp`).
     num_background_cells : float
         Expected number of neurons in the background shell (beyond the reach radius, within
         ``background_radius_um`` of a contact); not simulated, for the noise model.
@@ -61,20 +61,20 @@ class Activity:
         for generated spike trains).
     stream_rates_hz, stream_cell_ids : np.ndarray, shape (num_cells,), optional
         Set for generated (streamed) activity (``population.model = "poisson"``): the spikes are
-        not stored but produced on demand by :meth:`spikes_between` from each cell's rate and
+        not stored but produced on demand by `spikes_between` from each cell's rate and
         stable id; ``spike_times_s`` and ``spike_units`` are then empty.
     stream_seed : int
         Seed of the generated spike trains.
     stream_refractory_s : float
         Refractory period of the generated spike trains, s.
     cell_class : np.ndarray, shape (num_cells,), int8, optional
-        Morphological class of each cell, an index into :data:`electrode_models.CELL_CLASSES`
+        Morphological class of each cell, an index into `electrode_models.CELL_CLASSES`
         (L2/3, L4, L5, L6 excitatory; basket, Martinotti, chandelier), drawn from its E/I type and
-        soma depth (:func:`electrode_models.assign_cell_classes`). None: the legacy two-shape
+        soma depth (`electrode_models.assign_cell_classes`). None: the legacy two-shape
         library (``"pyramidal"``/``"interneuron"`` aliases of the cell types).
     morphology_variant : np.ndarray, shape (num_cells,), int16, optional
         Which morphological variant of its class each cell has (dendritic lengths, diameters,
-        soma size, spike width: :func:`electrode_models.cell_variant`).
+        soma size, spike width: `electrode_models.cell_variant`).
     spin_rad : np.ndarray, shape (num_cells,), float64, optional
         Rotation of each cell about its own main axis, rad.
     """
@@ -111,7 +111,7 @@ class Activity:
 
     @property
     def streamed(self) -> bool:
-        """True when the spikes are generated on demand (:meth:`spikes_between`), not stored."""
+        """True when the spikes are generated on demand (`spikes_between`), not stored."""
         return self.stream_rates_hz is not None
 
     def spikes_between(self, t0_s: float, t1_s: float) -> tuple[np.ndarray, np.ndarray]:
@@ -142,7 +142,7 @@ class Activity:
         return gen[np.asarray(self.population_labels, np.int64)]
 
     def template_cells(self) -> dict:
-        """Keyword arguments that describe the cells to :func:`electrode_models.compute_templates`:
+        """Keyword arguments that describe the cells to `electrode_models.compute_templates`:
         ``cell_classes`` (names), ``variants`` and ``spin_rad`` (legacy activities without classes:
         the ``"pyramidal"``/``"interneuron"`` aliases, variant 0, no spin)."""
         if self.cell_class is None:

@@ -7,7 +7,7 @@ independent external Poisson drive. With inhibition dominating (g ≳ 4) and the
 threshold it settles in the asynchronous-irregular (AI) state: low rates, CV of the inter-spike
 intervals ≈ 1, Fano factor ≈ 1, weak synchrony. Options: a sinusoidal modulation of the external
 drive (theta/gamma rhythms) and a fraction of bursting pyramidal cells.
-The engine is :mod:`neurosim.populations._lif`.
+The engine is `neurosim.populations._lif`.
 
 Assumptions
 -----------
@@ -67,7 +67,7 @@ class BalancedParams:
 
 def balanced_network(num_excitatory: int, num_inhibitory: int,
                      params: BalancedParams = BalancedParams()) -> LIFNetwork:
-    """The :class:`LIFNetwork` of a balanced E/I network (population 0: E, 1: I)."""
+    """The `LIFNetwork` of a balanced E/I network (population 0: E, 1: I)."""
     p = params
     # one input's charge over tau_s equals a PSP of psp_e_mV on the excitatory membrane
     jump = p.psp_e_mV * p.tau_m_e_ms / p.tau_syn_ms
@@ -105,7 +105,7 @@ def simulate_balanced_ei(num_excitatory: int, num_inhibitory: int, duration_s: f
     device : {"runtime", "cpp_standalone"}
         Brian2 device.
     full_output : bool
-        Return the whole result dict of :func:`~neurosim.populations._lif.simulate_lif`
+        Return the whole result dict of `neurosim.populations._lif.simulate_lif`
         (bursting cells, synaptic currents) instead of the two spike arrays.
 
     Returns

@@ -15,11 +15,11 @@ simulated. Excitatory Poisson inputs of different sizes are lumped into one comp
 source with the same mean and variance.
 
 Heterogeneous excitability (``excitability_sd_mV``, default 2 mV): each cell's resting potential
-is offset by a fixed N(delta_p, s^2) (see :mod:`~neurosim.populations._lif`). Because the
+is offset by a fixed N(delta_p, s^2) (see `neurosim.populations._lif`). Because the
 unsimulated inputs arrive at fixed published rates, the scaled network cannot rebalance; the
 mean offset delta_p of population p is the shift that keeps its mean rate in the diffusion
-approximation (:func:`~neurosim.populations._meanfield.rate_preserving_shift_mV` at
-:func:`operating_point`; -0.9 to -0.4 mV for s = 2 mV). Without it the within-population rates
+approximation (`neurosim.populations._meanfield.rate_preserving_shift_mV` at
+`operating_point`; -0.9 to -0.4 mV for s = 2 mV). Without it the within-population rates
 are nearly equal (SD of ln rate 0.05-0.15 on a 960-cell column over 10 s); with it 0.7-1.2, the
 sparse L2/3e has 15 % of its cells below 0.1 Hz, and the layer means stay those of the model.
 
@@ -82,7 +82,7 @@ def full_in_degree() -> np.ndarray:
 
 
 def assign_populations(depth_um: np.ndarray, layer_boundaries_um, rng: np.random.Generator):
-    """Population index (0..7, see :data:`POPULATION_NAMES`) of cells at the given depths.
+    """Population index (0..7, see `POPULATION_NAMES`) of cells at the given depths.
 
     Parameters
     ----------
@@ -118,10 +118,10 @@ def _weights_mV() -> np.ndarray:
 def operating_point() -> tuple[np.ndarray, np.ndarray]:
     """Mean free membrane potential and noise amplitude of each population of the full model, mV.
 
-    With every input at its published rate (recurrent: :data:`PUBLISHED_RATES_HZ` through the
+    With every input at its published rate (recurrent: `PUBLISHED_RATES_HZ` through the
     published in-degrees; external: ``K_ext`` inputs at 8 Hz): ``mu = V_rest + sum K r w tau_s``,
     ``sigma^2 = sum K r w^2 tau_s^2 / tau_m`` (diffusion approximation; see
-    :mod:`~neurosim.populations._meanfield`). The scaled network has the same input mean and
+    `neurosim.populations._meanfield`). The scaled network has the same input mean and
     variance by construction.
 
     Returns
@@ -142,17 +142,17 @@ def column_network(local_sizes, *, dt_ms: float = 0.1, oscillation_hz: float = 0
                    oscillation_depth: float = 0.0, burst_fraction: float = 0.0,
                    excitability_sd_mV: float = DEFAULT_EXCITABILITY_SD_MV,
                    record_currents: bool = False) -> LIFNetwork:
-    """The :class:`LIFNetwork` of the simulated part of the microcircuit.
+    """The `LIFNetwork` of the simulated part of the microcircuit.
 
     Parameters
     ----------
     local_sizes : sequence of 8 ints
-        Simulated cells per population (order of :data:`POPULATION_NAMES`).
+        Simulated cells per population (order of `POPULATION_NAMES`).
     excitability_sd_mV : float
         SD across cells of the resting-potential offset, mV (see
-        :mod:`~neurosim.populations._lif`). Each population's offsets are centred on the shift of
-        :func:`~neurosim.populations._meanfield.rate_preserving_shift_mV` at its
-        :func:`operating_point`, so the spread widens the rate distribution but keeps the
+        `neurosim.populations._lif`). Each population's offsets are centred on the shift of
+        `neurosim.populations._meanfield.rate_preserving_shift_mV` at its
+        `operating_point`, so the spread widens the rate distribution but keeps the
         published mean rates (to the accuracy of the diffusion approximation).
     """
     n_loc = np.asarray(local_sizes, dtype=float)

@@ -6,7 +6,7 @@ rate of the velocity-tuning model of Moran & Schwartz (1999)::
     r_i(t) = [ b_i + m_i * (v(t + lag) . u_i) / v_ref + s_i * |v(t + lag)| / v_ref ]_+
 
 with ``u_i = (cos θ_i, sin θ_i)`` the preferred direction (uniform on the circle), ``v`` the
-cursor velocity of :func:`~neurosim.populations.reaching.reaching_task`, ``v_ref`` the peak
+cursor velocity of `neurosim.populations.reaching.reaching_task`, ``v_ref`` the peak
 speed of a mean reach (1.875 · distance / reach time, minimum jerk), and ``lag`` the lead of
 neural activity over movement (~100 ms; Moran & Schwartz 1999). For a movement in direction θ at
 speed v_ref this is the cosine tuning ``b + s + m cos(θ − θ_i)`` of Georgopoulos et al. (1982).
@@ -73,7 +73,7 @@ def simulate_motor(cell_types: np.ndarray, duration_s: float, seed: int,
     -------
     dict
         ``spike_times_s`` (on the ``dt_ms`` grid), ``spike_units`` sorted by time then unit;
-        ``behaviour`` (see :func:`reaching_task`); ``preferred_direction_rad``,
+        ``behaviour`` (see `reaching_task`); ``preferred_direction_rad``,
         ``baseline_hz``, ``modulation_hz``, ``speed_gain_hz`` per cell.
     """
     p = params

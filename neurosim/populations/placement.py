@@ -5,7 +5,7 @@ union of spheres of radius ``reach_radius_um`` around the contacts, minus sphere
 ``min_distance_um`` (tissue displaced or damaged by the electrode) and anything above the cortical
 surface. Cells beyond the reach radius are not simulated; their aggregate (the far-neuron
 background) is handed to the noise model as an expected count in a shell between the reach
-radius and a background radius (:func:`background_cell_count`).
+radius and a background radius (`background_cell_count`).
 
 Assumptions
 -----------

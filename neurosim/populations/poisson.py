@@ -8,11 +8,11 @@ are log-normally distributed across cells (Buzsáki & Mizuseki 2014, Nat. Rev. N
 pyramidal cells with medians of a few Hz and fast-spiking interneurons around 10-20 Hz, and
 below the log-normal a tail of near-silent cells (the log-rate distribution is skewed to the left:
 Levenstein & Okun 2022, J Physiol 600:3055; rates below 0.01 Hz in some cells: Hromadka et al.
-2008, PLoS Biol 6:e16). :func:`poisson_rates_hz` draws that mixture: by default 7 % of the
+2008, PLoS Biol 6:e16). `poisson_rates_hz` draws that mixture: by default 7 % of the
 pyramidal cells fire at 0.01-0.1 Hz, as in the default ``balanced_ei`` network.
 
 Nothing is stored: the spikes of block ``b`` (``[b T, (b + 1) T)``, ``T`` =
-:data:`BLOCK_S`) of cell ``i`` are a pure function of ``(seed, cell_ids[i], b)`` through a
+`BLOCK_S`) of cell ``i`` are a pure function of ``(seed, cell_ids[i], b)`` through a
 counter-based generator (SplitMix64), so any time window can be produced in any order, by any
 number of workers, and a subset of the cells keeps its spike trains.
 

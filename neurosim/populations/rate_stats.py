@@ -1,8 +1,8 @@
 """Firing-rate statistics of a population and the published ranges they are checked against.
 
-:func:`rate_statistics` summarises spike trains per cell type: mean and median rate, the spread
+`rate_statistics` summarises spike trains per cell type: mean and median rate, the spread
 of ln(rate) across cells, the fractions of near-silent cells and the irregularity of firing.
-:data:`PUBLISHED_RATE_RANGES` holds the ranges from the literature (docs/references.md, "Firing
+`PUBLISHED_RATE_RANGES` holds the ranges from the literature (docs/references.md, "Firing
 statistics"); the population tests and ``neurosim calibrate`` compare against them.
 
 Estimators

@@ -194,3 +194,63 @@ def test_process_errors():
         det.process(np.zeros((10, 2), dtype=bool))
     with pytest.raises(ValueError, match=r"x must be finite"):
         det.process(np.full((10, 2), np.nan))
+
+
+# -- quantisation floor (issue 13, item 8) ----------------------------------------------------
+
+def test_noise_estimate_of_a_coarsely_quantised_signal_is_the_quantisation_noise():
+    """Analog noise 0.2 LSB: nearly every code is 0, median|x| = 0; the estimate is 1/sqrt(12) LSB."""
+    from chip_models import RMSThresholdDetector
+
+    rng = np.random.default_rng(3)
+    codes = np.round(rng.normal(0.0, 0.2, size=(int(0.25 * FS_HZ), 3))).astype(np.int16)
+    assert np.median(np.abs(codes)) == 0  # the case of the 6-bit ADC: MAD alone gives 0
+    unfloored = MADThresholdDetector(3, FS_HZ, threshold_k=4.5)
+    unfloored.process(codes)
+    np.testing.assert_array_equal(unfloored.sigma, 0.0)
+    det = MADThresholdDetector(3, FS_HZ, threshold_k=4.5, quantisation_step=1.0)
+    det.process(codes)
+    np.testing.assert_allclose(det.sigma, 1.0 / np.sqrt(12.0), rtol=1e-12)
+    np.testing.assert_allclose(det.threshold, 4.5 / np.sqrt(12.0), rtol=1e-12)
+    # RMS of the codes: P(|code| = 1) = 2 P(x > 0.5 LSB) = 1.2 % -> rms 0.11 LSB, below the floor
+    rms = RMSThresholdDetector(3, FS_HZ, threshold_k=4.5, quantisation_step=1.0)
+    rms.process(codes)
+    np.testing.assert_allclose(rms.rms, 1.0 / np.sqrt(12.0), rtol=1e-12)
+
+
+@pytest.mark.parametrize("sigma_lsb", [0.5, 1.0, 5.0])
+def test_noise_estimate_of_quantised_gaussian_noise_is_unbiased(sigma_lsb):
+    """Codes of N(0, sigma): the estimate on the quantiser's bins recovers sigma.
+
+    Its sampling error: F(k) has s.d. sqrt(F(1-F)/n) <= 0.006 for n = 7500, which moves sigma by
+    at most ~2 % (z = (k+1/2)/sigma between 0.6 and 1.2): tolerance 6 %. The plain MAD gives 0
+    at 0.5 LSB (median|code| = 0, as P(|x| < 0.5 LSB) = 0.68) and 3/0.6745 = 4.45 at 5 LSB.
+    """
+    from chip_models.detector import quantised_mad_sigma
+
+    rng = np.random.default_rng(int(sigma_lsb * 10))
+    codes = np.round(rng.normal(0.0, sigma_lsb, size=(int(0.25 * FS_HZ), 3)))
+    det = MADThresholdDetector(3, FS_HZ, quantisation_step=1.0)
+    det.process(codes)
+    np.testing.assert_allclose(det.sigma, sigma_lsb, rtol=0.06)
+    # in other units: the same estimate times the step (40 uV per code)
+    np.testing.assert_allclose(quantised_mad_sigma(codes * 40.0, 40.0), det.sigma * 40.0, rtol=1e-12)
+    plain = MADThresholdDetector(3, FS_HZ)
+    plain.process(codes)
+    assert np.all(plain.sigma == 0.0) if sigma_lsb == 0.5 else np.all(plain.sigma > 0)
+
+
+def test_noise_estimate_when_every_sample_is_one_code_is_the_quantisation_noise():
+    from chip_models.detector import quantised_mad_sigma
+
+    np.testing.assert_allclose(quantised_mad_sigma(np.zeros((100, 2)), 2.0), 2.0 / np.sqrt(12.0))
+
+
+@pytest.mark.parametrize("step", [0.0, -1.0, float("nan")])
+def test_quantisation_step_must_be_positive(step):
+    from chip_models import RMSThresholdDetector
+
+    with pytest.raises(ValueError, match=r"quantisation_step must be in \(0"):
+        MADThresholdDetector(2, FS_HZ, quantisation_step=step)
+    with pytest.raises(ValueError, match=r"quantisation_step must be in \(0"):
+        RMSThresholdDetector(2, FS_HZ, quantisation_step=step)

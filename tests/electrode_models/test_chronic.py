@@ -38,12 +38,14 @@ def test_state_shapes_and_attenuation():
 def test_kill_zone():
     assert kill_zone_radius_um(0.0) == 0.0
     r = kill_zone_radius_um(28.0)
-    assert r == pytest.approx(60.0 * (1 - np.exp(-2.0)))
-    alive = cell_survival_mask(np.array([0.0, r - 1, r + 1, 500.0]), 28.0, seed=0)
+    assert r == pytest.approx(100.0 * (1 - np.exp(-2.0)))   # Biran et al. 2005: 100 µm zone
+    full = ChronicParams(kill_loss_fraction=1.0)
+    alive = cell_survival_mask(np.array([0.0, r - 1, r + 1, 500.0]), 28.0, seed=0, params=full)
     np.testing.assert_array_equal(alive, [False, False, True, True])
-    partial = cell_survival_mask(np.zeros(10000), 1e3, seed=0,
-                                 params=ChronicParams(kill_loss_fraction=0.4))
+    # default: ~40 % fewer neurons inside the zone (Biran et al. 2005), none lost outside
+    partial = cell_survival_mask(np.zeros(10000), 1e3, seed=0)
     assert partial.mean() == pytest.approx(0.6, abs=0.02)
+    assert cell_survival_mask(np.full(1000, 150.0), 1e3, seed=0).all()
 
 
 @pytest.mark.parametrize("call, match", [

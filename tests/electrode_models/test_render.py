@@ -152,3 +152,89 @@ def test_no_path_returns_a_plotter_for_interactive_use(tmp_path):
         assert np.asarray(image).std() > 0
     finally:
         plotter.close()
+
+
+# -- a render a designer can read (issue 13, item 4) ------------------------------------------
+
+def test_drawn_contact_radius_and_view_bounds_closed_form():
+    from electrode_models.render import array_view_bounds, drawn_contact_radius_um
+
+    line = np.column_stack([np.zeros(11), np.zeros(11), -500.0 - 20.0 * np.arange(11)])
+    np.testing.assert_allclose(drawn_contact_radius_um(line, 5.0), 8.0)  # 0.4 x 20 µm pitch
+    np.testing.assert_allclose(drawn_contact_radius_um(line, 12.0), 12.0)  # its own radius
+    np.testing.assert_allclose(drawn_contact_radius_um(line[:1], 5.0), 15.0)  # a lone contact
+    # extent 200 µm: margin max(20, 4 x 8, 100) = 100 µm
+    np.testing.assert_allclose(array_view_bounds(line, 5.0), (-100, 100, -100, 100, -800, -400))
+    g = np.arange(10) * 400.0
+    grid = np.array([[x, y, -1000.0] for x in g for y in g])
+    # extent 3600 µm, pitch 400 -> drawn 160 µm: margin max(360, 640, 100) = 640 µm
+    np.testing.assert_allclose(array_view_bounds(grid, 20.0), (-640, 4240, -640, 4240, -1640, -360))
+
+
+def test_camera_frames_the_array_not_the_tissue_block():
+    from electrode_models.render import array_view_bounds
+
+    probe = make_probe("linear", num_channels=16, pitch_um=20.0, tip_depth_um=1000.0)
+    pos = np.asarray(probe.contact_positions, float)
+    plotter = render_implant(None, pos, contact_normals(probe), 6.0, window_size=SIZE,
+                             tissue_size_um=(5000.0, 5000.0, 2000.0))
+    try:
+        cam = plotter.camera
+        box = np.reshape(array_view_bounds(pos, 6.0), (3, 2))
+        np.testing.assert_allclose(cam.focal_point, box.mean(axis=1), atol=1e-6)
+        # the height seen at the focal point: the view box (diagonal ~0.57 mm) fills it, while
+        # the 5 x 5 x 2 mm tissue block (diagonal 7.3 mm) does not fit
+        seen_um = 2.0 * cam.distance * np.tan(np.radians(cam.view_angle) / 2.0)
+        diagonal = float(np.linalg.norm(np.ptp(box, axis=1)))
+        assert np.ptp(pos[:, 2]) < seen_um < 1.2 * diagonal
+        assert seen_um < 0.2 * np.linalg.norm([5000.0, 5000.0, 2000.0])
+    finally:
+        plotter.close()
+
+
+def _contact_mesh(plotter, name):
+    for actor in plotter.actors.values():
+        mapper = getattr(actor, "mapper", None)
+        data = getattr(mapper, "dataset", None)
+        if data is not None and name in data.cell_data:
+            return data
+    raise AssertionError(f"no mesh carries {name!r}")
+
+
+def test_contacts_carry_their_values_and_nan_is_no_data():
+    from electrode_models.render import NO_DATA_COLOUR
+
+    pos, normals, radius, cls = _geometry("linear")
+    values = np.linspace(0.0, 1.0, len(pos))
+    values[[2, 5]] = np.nan
+    plotter = render_implant(None, pos, normals, radius, contact_values=values, anatomical_class=cls,
+                             value_label="detection F1", value_range=(0.0, 1.0), window_size=SIZE)
+    try:
+        mesh = _contact_mesh(plotter, "detection F1")
+        per_disc = mesh.cell_data["detection F1"].reshape(len(pos), -1)  # every disc: the same cells
+        np.testing.assert_array_equal(per_disc, np.repeat(values[:, None], per_disc.shape[1], axis=1))
+        assert list(plotter.scalar_bars.keys()) == ["detection F1"]
+        actor = next(a for a in plotter.actors.values()
+                     if getattr(getattr(a, "mapper", None), "dataset", None) is mesh)
+        lut = actor.mapper.lookup_table
+        np.testing.assert_allclose(lut.nan_color.float_rgb, matplotlib_rgb(NO_DATA_COLOUR), atol=1e-3)
+        assert tuple(actor.mapper.scalar_range) == (0.0, 1.0)
+        assert plotter.legend.GetEntryString(0) == "no data (2 contacts)"
+    finally:
+        plotter.close()
+
+
+def matplotlib_rgb(hex_colour):
+    return tuple(int(hex_colour[i:i + 2], 16) / 255 for i in (1, 3, 5))
+
+
+def test_no_legend_entry_for_no_data_when_every_contact_has_a_value():
+    pos, normals, radius, cls = _geometry("linear")
+    plotter = render_implant(None, pos, normals, radius, contact_values=np.arange(len(pos), dtype=float),
+                             value_label="SNR", anatomical_class=cls, window_size=SIZE)
+    try:
+        assert plotter.legend is None
+        mesh = _contact_mesh(plotter, "SNR")
+        assert np.isfinite(mesh.cell_data["SNR"]).all()
+    finally:
+        plotter.close()

@@ -39,23 +39,23 @@ def test_calibration_design_errors_and_devices():
 
 
 #: Quantities where the twin is still outside the published range (issue 12 stays open on them).
-#: Measured on 3-4 s runs of the reference designs (neurosim calibrate prints the numbers): the
-#: twin's cells near the contacts are too many/too active for the published noise floor, so total
-#: noise (NP1 ~17 uV, Utah ~30 uV), yield (~2.3-2.5 units/ch) and the amplitude of isolatable units
-#: (~220-280 uV) are high; fast-spiking units are rare among them (~3 % narrow) and their shapes
-#: too alike (median cosine ~0.98). strict=True: a fix that brings one inside fails here until the
-#: entry is removed.
+#: Measured by ``neurosim calibrate`` (10 s runs here; 60 s runs give the same picture: NP1 7.95 uV,
+#: Utah 7.76 uV): the Neuropixels noise floor is ~1 uV above its range (the far-cell background of
+#: L5 pyramidal cells at the active cells' rates is ~4 uV) and the Utah one ~2 uV below (its noise
+#: is thermal + amplifier + neural only; see docs/physics.md). strict=True: a change that brings
+#: one inside fails here until its entry is removed.
 KNOWN_GAPS = {
-    (dev, q): "outside the published range: see KNOWN_GAPS and the issue-12 note"
-    for dev in DEVICES
-    for q in ("noise_uV_rms", "units_per_channel", "median_amplitude_uV", "narrow_fraction",
-              "shape_similarity")
+    ("neuropixels1", "noise_uV_rms"): "NP1 noise ~8 uV against 5-7 uV (docs/physics.md, calibration)",
+    ("utah", "noise_uV_rms"): "Utah noise ~7.8 uV against 10-20 uV (docs/physics.md, calibration)",
 }
+#: Recording length of the calibration test runs, s: the isolatable-unit criterion needs
+#: ``MIN_SPIKES`` spikes, so shorter runs undercount slow units and overcount narrow ones.
+TEST_DURATION_S = 10.0
 
 
 @pytest.fixture(scope="module", params=DEVICES)
 def calibration_rows(request, tmp_path_factory):
-    rows = calibrate([request.param], 3.0, out_dir=tmp_path_factory.mktemp(request.param))
+    rows = calibrate([request.param], TEST_DURATION_S, out_dir=tmp_path_factory.mktemp(request.param))
     print(format_table(rows))
     return request.param, {r.quantity: r for r in rows}
 

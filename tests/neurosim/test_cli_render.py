@@ -21,6 +21,12 @@ def _non_blank(path):
     return _image(path).std() > 5
 
 
+def _side_by_side(path):
+    """A 3-D scene with a contact map beside it: a figure over twice as wide as tall."""
+    width, height = PIL.open(path).size
+    return width > 2 * height and _non_blank(path)
+
+
 def _differ(a, b):
     a, b = _image(a), _image(b)
     return a.shape == b.shape and np.mean(np.abs(a - b).max(axis=2) > 30) > 0.001
@@ -62,7 +68,10 @@ def test_render_colours_from_the_design_alone(tmp_path):
     for color_by, png in paths.items():
         assert main(["render", design, "-o", str(png), "--color-by", color_by]) == 0
         assert _non_blank(png)
-    assert _differ(paths["none"], paths["impedance"]) and _differ(paths["none"], paths["alive"])
+    assert _differ(paths["none"], paths["alive"])
+    # numbers: the scene with a contact map beside it (data checked in
+    # test_render_with_values_puts_a_contact_map_beside_the_scene)
+    assert _side_by_side(paths["impedance"]) and not _side_by_side(paths["none"])
 
 
 def test_render_from_a_result_file(linear_result, tmp_path):
@@ -72,7 +81,7 @@ def test_render_from_a_result_file(linear_result, tmp_path):
         png = tmp_path / f"{color_by}.png"
         assert main(["render", str(EXAMPLES / "layout_linear.toml"), "--from", str(linear_result),
                      "-o", str(png), "--color-by", color_by]) == 0
-        assert _differ(plain, png), color_by
+        assert _side_by_side(png) if color_by != "alive" else _differ(plain, png), color_by
     det = tmp_path / "det.png"
     assert main(["render", "--from", str(linear_result), "-o", str(det), "--cells", "detectable"]) == 0
     assert _differ(plain, det)
@@ -143,3 +152,65 @@ def test_render_bad_option_value(option, value, allowed, tmp_path, capsys):
     assert exc.value.code == 2
     err = capsys.readouterr().err
     assert f"argument {option}: invalid choice: '{value}'" in err and allowed in err
+
+
+# -- a render a designer can read, counting the cells a run counts (issue 13, items 4 and 10) --
+
+def _capture_render(monkeypatch):
+    import electrode_models.render as render
+
+    calls = []
+    real = render.render_implant
+
+    def spy(path, *args, **kwargs):
+        calls.append((args, kwargs))
+        return real(path, *args, **kwargs)
+
+    monkeypatch.setattr(render, "render_implant", spy)
+    return calls
+
+
+def test_render_and_run_report_the_same_cells(tmp_path, monkeypatch, capsys):
+    from neurosim.design import design_to_toml
+    from neurosim.pipeline import run
+
+    design = load_design(EXAMPLES / "layout_linear.toml").replace(**{
+        "population.model": "poisson", "seed": 5, "recording.duration_s": 0.4,
+        "chip.detector.calibration_s": 0.1})
+    toml = tmp_path / "d.toml"
+    toml.write_text(design_to_toml(design))
+    calls = _capture_render(monkeypatch)
+    assert main(["render", str(toml), "-o", str(tmp_path / "r.png")]) == 0
+    (_, _, _, cell_pos, types), kwargs = calls[0]
+    result = run(design, progress=False)
+    assert len(cell_pos) == result.metrics["num_cells"] == result.summary["cells simulated"]
+    np.testing.assert_array_equal(cell_pos, result.activity.positions_um)
+    assert f"{result.metrics['num_cells']} cells simulated" in kwargs["title"]
+
+
+def test_render_with_values_puts_a_contact_map_beside_the_scene(tmp_path, monkeypatch):
+    import neurosim.report as report
+
+    figures = []
+    real = report.make_implant_figure
+
+    def spy(*args, **kwargs):
+        fig = real(*args, **kwargs)
+        figures.append((args, kwargs, fig))
+        return fig
+
+    monkeypatch.setattr(report, "make_implant_figure", spy)
+    calls = _capture_render(monkeypatch)
+    png = tmp_path / "imp.png"
+    assert main(["render", str(EXAMPLES / "layout_utah.toml"), "-o", str(png),
+                 "--color-by", "impedance"]) == 0
+    (_, _, _, _, _), render_kwargs = calls[0]
+    values = render_kwargs["contact_values"]
+    (scene, positions, map_values, _), kwargs, fig = figures[0]
+    np.testing.assert_array_equal(map_values, values)  # the same numbers in 3-D and in the map
+    assert kwargs["label"] == "impedance at 1 kHz (kOhm)"
+    contacts = fig.axes[1].collections[0]
+    np.testing.assert_array_equal(contacts.get_array(), values[np.isfinite(values)])
+    assert fig.axes[2].get_ylabel() == "impedance at 1 kHz (kOhm)"  # the colour bar, with its unit
+    assert PIL.open(png).size[0] > PIL.open(png).size[1]  # scene and map side by side
+    assert not Path(scene).exists()  # the intermediate scene went with its temporary folder

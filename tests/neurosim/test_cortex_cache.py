@@ -85,3 +85,29 @@ def test_subset_reindexes_per_cell_tuning_but_not_time_series():
     assert np.array_equal(sub.behaviour["preferred_direction_rad"], pd[keep])
     assert np.array_equal(sub.behaviour["time_s"], time_s)
     assert act.behaviour["preferred_direction_rad"].shape == (n,)  # the original is untouched
+
+
+# -- render and run count the same cells (issue 13, item 10) ----------------------------------
+
+def _check_placed_equals_simulated(model):
+    from neurosim.cortex import placed_cells
+
+    population = Population(model=model, reach_radius_um=40.0, outer_radius_um=70.0)
+    activity, _ = get_activity(population, 0.05, 11, CONTACTS)
+    positions, types = placed_cells(population, 11, CONTACTS)
+    assert len(positions) == activity.num_cells  # network cells and the generated shell
+    np.testing.assert_array_equal(positions, activity.positions_um)
+    np.testing.assert_array_equal(types, activity.cell_types)
+    # the shell beyond the reach is counted: cells out to the outer radius
+    dist = np.min(np.linalg.norm(positions[:, None] - CONTACTS[None], axis=2), axis=1)
+    assert dist.max() > 40.0 and dist.max() <= 70.0
+
+
+def test_placed_cells_are_the_cells_simulated_poisson():
+    _check_placed_equals_simulated("poisson")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("model", ["balanced_ei", "cortical_column"])
+def test_placed_cells_are_the_cells_simulated_network(model):
+    _check_placed_equals_simulated(model)

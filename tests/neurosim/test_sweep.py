@@ -87,3 +87,51 @@ def test_map_jobs_rejects_negative_workers():
 
     with pytest.raises(ValueError, match="workers must be >= 0, got -1"):
         map_jobs(abs, [1], workers=-1)
+
+
+# -- ADC-bits sweeps (issue 13, items 7 and 8) ------------------------------------------------
+
+def test_warnings_inside_a_sweep_point_name_it(caplog):
+    import logging
+    import warnings
+
+    from neurosim.sweep import point_label, point_messages
+
+    label = point_label(2, {"chip.adc.bits": 6, "chip.detector.threshold_k": 4.5})
+    assert label == "sweep point 2 (chip.adc.bits=6, chip.detector.threshold_k=4.5)"
+    log = logging.getLogger("chip_models.detector")
+    with caplog.at_level(logging.WARNING):
+        with pytest.warns(UserWarning, match=r"^sweep point 2 \(chip\.adc\.bits=6, .*\): too coarse$"):
+            with point_messages(label):
+                log.warning("zero noise estimate on %d channel(s)", 3)
+                warnings.warn("too coarse", UserWarning)
+        assert caplog.messages == [f"{label}: zero noise estimate on 3 channel(s)"]
+        log.warning("after the point")  # the prefix goes with the block
+        assert caplog.messages[-1] == "after the point"
+
+
+def test_adc_bits_sweep_noise_is_at_least_quantisation_noise(tiny_design, tmp_path):
+    """6 bits: LSB = 2 x output swing / 2^6 / gain; the noise estimate is at least LSB / sqrt(12)."""
+    from neurosim.report import make_sweep_figure
+
+    res = run_sweep(tiny_design, {"chip.adc.bits": [6, 12]}, None, progress=False)
+    coarse, fine = res.rows
+    fe = tiny_design.chip.front_end
+    lsb6_uV = 2.0 * fe.output_swing_mV / 2 ** 6 / fe.gain_v_per_v * 1e3
+    assert coarse["noise_uV_rms"] >= lsb6_uV / np.sqrt(12.0) * (1 - 1e-9)
+    assert coarse["noise_uV_rms"] > 0 and fine["noise_uV_rms"] > 0
+    # no 1e13 SNR: the best unit's peak is below the ADC's full scale, so SNR < swing / noise
+    full_scale_uV = fe.output_swing_mV / fe.gain_v_per_v * 1e3
+    assert np.isnan(coarse["median_snr"]) or coarse["median_snr"] < full_scale_uV / (lsb6_uV / np.sqrt(12))
+    # the noise is ~1/3 LSB at 6 bits: both estimates see the same analog noise (unbiased on the
+    # quantiser's bins, see chip_models tests), so thresholds and detectable units nearly agree
+    # (the 6-bit run saw 0 noise and 4942 detectable units of ~5000 cells before)
+    assert coarse["noise_uV_rms"] == pytest.approx(fine["noise_uV_rms"], rel=0.15)
+    assert coarse["num_detectable_units"] <= 1.3 * fine["num_detectable_units"] + 5
+    import matplotlib.pyplot as plt
+
+    fig = make_sweep_figure(res.rows, ["chip.adc.bits"])
+    raw = next(line for line in fig.axes[1].get_lines() if line.get_label() == "raw")
+    np.testing.assert_array_equal(raw.get_xdata(), [6, 12])
+    assert fig.axes[1].get_xscale() == "linear"
+    plt.close(fig)

@@ -64,7 +64,7 @@ def test_bad_inputs_are_named():
 
 def test_population_rates_are_lognormal_with_the_design_medians():
     design = Design.model_validate({"seed": 1, "population": {
-        "model": "poisson", "density_per_mm3": 150000, "reach_radius_um": 150,
+        "model": "poisson", "density_per_mm3": 150000, "reach_radius_um": 150, "dark_fraction": 0.0,
         "poisson": {"pyramidal_median_hz": 3.0, "interneuron_median_hz": 12.0, "rate_sigma_ln": 0.8}}})
     contacts = np.array([[0.0, 0.0, -800.0], [200.0, 0.0, -800.0]])
     act = simulate_population(design.population, contacts, 30.0, np.random.SeedSequence(3))

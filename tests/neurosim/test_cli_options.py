@@ -1,0 +1,126 @@
+"""CLI conventions (issue 13, item 18): --version, --set, --duration, --seed, list, show --minimal."""
+
+import tomllib
+
+import pytest
+
+import electrode_models as em
+import neurosim
+from neurosim.cli import build_parser, format_summary, main, parse_set
+from neurosim.design import DesignError, design_to_toml, load_design
+from neurosim.metrics import DETECTABLE_UNIT_DEFINITION
+
+
+def test_version(capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["--version"])
+    assert exc.value.code == 0
+    assert capsys.readouterr().out.strip() == f"neurosim {neurosim.__version__}"
+
+
+def test_set_parses_toml_scalars_and_bare_words():
+    got = parse_set(["chip.adc.bits=8", "implant.layout=neuropixels1", "recording.duration_s=0.5",
+                     "implant.noise.thermal=false", "implant.position_um=[100, 0]", 'name="a b"'])
+    assert got == {"chip.adc.bits": 8, "implant.layout": "neuropixels1", "recording.duration_s": 0.5,
+                   "implant.noise.thermal": False, "implant.position_um": [100, 0], "name": "a b"}
+    assert type(got["chip.adc.bits"]) is int
+    with pytest.raises(DesignError, match=r"--set must look like FIELD=VALUE .*got 'chip\.adc\.bits'"):
+        parse_set(["chip.adc.bits"])
+
+
+def test_set_duration_seed_change_the_design_shown(capsys):
+    assert main(["design", "show", "--set", "implant.layout=neuropixels1", "--set", "chip.adc.bits=8",
+                 "--set", "implant.layout_params.num_channels=32", "--duration", "2", "--seed", "5"]) == 0
+    data = tomllib.loads(capsys.readouterr().out)
+    assert data["implant"]["layout"] == "neuropixels1" and data["chip"]["adc"]["bits"] == 8
+    assert data["implant"]["layout_params"] == {"num_channels": 32}
+    assert data["recording"]["duration_s"] == 2.0 and data["seed"] == 5
+
+
+@pytest.mark.parametrize("command", ["run", "render", "sweep", "dataset", "design"])
+def test_design_commands_take_set_duration_seed(command):
+    extra = {"run": [], "render": ["-o", "x.png"], "sweep": ["--vary", "chip.adc.bits=8", "-o", "s"],
+             "dataset": ["-n", "1", "-o", "d"], "design": ["validate"]}[command]
+    args = build_parser().parse_args([command, *extra, "--set", "chip.adc.bits=8", "--set", "seed=1",
+                                      "--duration", "0.5", "--seed", "3"])
+    assert args.set == ["chip.adc.bits=8", "seed=1"] and args.duration == 0.5 and args.seed == 3
+
+
+def test_set_errors_name_the_field(tmp_path, capsys):
+    assert main(["design", "validate", "--set", "chip.adc.bits=40"]) == 2
+    assert "chip.adc.bits must be in [1, 16] bit, got 40" in capsys.readouterr().err
+    assert main(["design", "validate", "--set", "recording.nope=1"]) == 2
+    assert "unknown design field 'recording.nope'" in capsys.readouterr().err
+    assert main(["design", "validate", "--duration", "0.1"]) == 2  # calibration period 0.25 s
+    assert "chip.detector.calibration_s must be shorter than recording.duration_s = 0.1 s" \
+        in capsys.readouterr().err
+
+
+def test_design_validate_rejects_what_run_cannot_run(tmp_path, capsys):
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[implant]\nlayout = "utah"\nlayout_params = { rowz = 4 }\n')
+    assert main(["design", "validate", str(bad)]) == 2
+    assert "implant.layout_params.rowz is not a parameter of layout 'utah'" in capsys.readouterr().err
+    bad.write_text('[implant]\nlayout = "utah"\nlayout_params = { rows = 0 }\n')
+    assert main(["design", "validate", str(bad)]) == 2
+    assert "implant.layout_params.rows must be in [1, 64], got 0" in capsys.readouterr().err
+    bad.write_text(f'[implant]\nlayout = "custom"\nlayout_file = "{tmp_path}"\n')
+    assert main(["design", "validate", str(bad)]) == 2
+    assert "(a directory)" in capsys.readouterr().err
+
+
+def test_list_reads_the_registries(capsys):
+    from neurosim.populations import MODELS
+
+    assert main(["list", "layouts"]) == 0
+    out = capsys.readouterr().out
+    lines = {line.split()[0]: line for line in out.splitlines()[1:]}
+    assert set(lines) == set(em.list_layouts()) | {"custom"}
+    assert "rows=10" in lines["utah"] and "drop_corners=1" in lines["utah"]
+    assert lines["utah96"].split()[2] == "96" and lines["neuropixels1"].split()[2] == "384"
+    assert main(["list", "materials"]) == 0
+    out = capsys.readouterr().out
+    assert [line.split()[0] for line in out.splitlines()[1:]] == em.list_materials()
+    assert main(["list", "models"]) == 0
+    out = capsys.readouterr().out
+    models = {line.split()[0]: line.split(None, 1)[1] for line in out.splitlines()}
+    assert models["population.model"].split(", ") == list(MODELS)
+    assert "mad_threshold" in models["chip.detector.kind"] and "events" in models["chip.radio.output_mode"]
+
+
+def test_design_show_minimal_drops_unused_sections_and_loads_back(tmp_path, capsys):
+    assert main(["design", "show"]) == 0
+    full = tomllib.loads(capsys.readouterr().out)
+    assert main(["design", "show", "--minimal"]) == 0
+    text = capsys.readouterr().out
+    minimal = tomllib.loads(text)
+    assert "motor" in full["population"] and "motor" not in minimal["population"]
+    assert "stimulation" in full["chip"] and "stimulation" not in minimal["chip"]
+    assert "drift" in full["implant"] and "drift" not in minimal["implant"]
+    assert "neo_threshold_c" not in minimal["chip"]["detector"]
+    path = tmp_path / "m.toml"
+    path.write_text(text)
+    assert load_design(path) == load_design(None)  # nothing the default design uses was dropped
+    # a section the design uses is shown
+    motor = load_design(None).replace(**{"population.model": "motor_cortex", "implant.drift.kind": "zigzag",
+                                         "implant.drift.amplitude_um": 5.0})
+    path.write_text(design_to_toml(motor))
+    assert main(["design", "show", "--minimal", str(path)]) == 0
+    shown = tomllib.loads(capsys.readouterr().out)
+    assert "motor" in shown["population"] and shown["implant"]["drift"]["amplitude_um"] == 5.0
+
+
+def test_summary_defines_detectable_units():
+    text = format_summary({"channels": 4, "detectable units": 3})
+    assert " ".join(text.split()).endswith(" ".join(DETECTABLE_UNIT_DEFINITION.split()) + ".")
+    assert "threshold" in DETECTABLE_UNIT_DEFINITION and "best channel" in DETECTABLE_UNIT_DEFINITION
+    assert "detectable unit:" not in format_summary({"channels": 4})
+
+
+def test_docs_quote_the_detectable_unit_definition():
+    from pathlib import Path
+
+    index = Path(__file__).parents[2] / "docs" / "index.md"
+    text = " ".join(index.read_text().replace("**", "").split())
+    body = DETECTABLE_UNIT_DEFINITION.split(": ", 1)[1]  # after "detectable unit: "
+    assert " ".join(body.split()) in text
