@@ -19,8 +19,8 @@ _BLOCKS = ("amplifier", "adc", "digital", "radio")
 
 
 def _pyplot():
-    # no matplotlib.use(): a notebook keeps its inline backend, and without a display matplotlib
-    # falls back to Agg by itself
+    # the backend is left alone (no call selects one): a notebook keeps its inline backend, and
+    # without a display matplotlib falls back to Agg by itself
     import matplotlib.pyplot as plt
 
     return plt
