@@ -314,12 +314,9 @@ def _cmd_list(args) -> int:
 def parse_set(specs: list[str] | None) -> dict:
     """``["chip.adc.bits=8", "implant.layout=utah"]`` -> ``{"chip.adc.bits": 8, ...}``.
 
-    A value is read as a TOML value (``8`` int, ``8.0`` float, ``true`` bool, ``[100, 0]`` array,
-    ``"x"`` string); anything that is not valid TOML is taken as a bare string (``utah``).
+    Values are read by `neurosim.design.parse_value` (TOML, else a bare word such as ``utah``).
     """
-    import tomllib
-
-    from neurosim.design import DesignError
+    from neurosim.design import DesignError, parse_value
 
     changes: dict = {}
     for spec in specs or []:
@@ -327,11 +324,7 @@ def parse_set(specs: list[str] | None) -> dict:
         if not sep or not path.strip() or not text.strip():
             raise DesignError(f"--set must look like FIELD=VALUE (a dotted design path, e.g. "
                               f"chip.adc.bits=8), got {spec!r}")
-        try:
-            value = tomllib.loads(f"v = {text.strip()}")["v"]
-        except tomllib.TOMLDecodeError:
-            value = text.strip()
-        changes[path.strip()] = value
+        changes[path.strip()] = parse_value(text)
     return changes
 
 

@@ -17,7 +17,6 @@ import dataclasses
 import hashlib
 import json
 import logging
-import os
 from pathlib import Path
 
 import h5py
@@ -25,6 +24,7 @@ import numpy as np
 from scipy.spatial import cKDTree
 
 from neurosim import __version__
+from neurosim.io.atomic import atomic_path
 from neurosim.populations import Activity, simulate_population
 from neurosim.populations.activity import PER_CELL_BEHAVIOUR_KEYS
 from neurosim.populations._brian import cache_root
@@ -111,15 +111,10 @@ def save_activity(path: str | Path, activity: Activity) -> None:
     """Write an Activity to HDF5 atomically."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f"{path.name}.tmp-{os.getpid()}")
-    try:
-        with h5py.File(tmp, "w") as f:
-            f.attrs["format"] = "neurosim-activity"
-            for field in dataclasses.fields(activity):
-                _write_value(f, field.name, getattr(activity, field.name))
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    with atomic_path(path) as tmp, h5py.File(tmp, "w") as f:
+        f.attrs["format"] = "neurosim-activity"
+        for field in dataclasses.fields(activity):
+            _write_value(f, field.name, getattr(activity, field.name))
 
 
 def _write_value(group, name, value):

@@ -15,7 +15,6 @@ from __future__ import annotations
 import csv
 import json
 import logging
-import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +23,7 @@ import h5py
 import numpy as np
 
 from neurosim.design import Design, DesignError, design_to_toml, load_design
+from neurosim.io.atomic import atomic_path
 from neurosim.parallel import map_jobs
 from neurosim.pipeline import resolve_seed, run
 
@@ -157,10 +157,5 @@ def _write_csv(f, rows):
 
 
 def _atomic_write(path: Path, write) -> None:
-    tmp = path.with_name(path.name + f".tmp-{os.getpid()}")
-    try:
-        with open(tmp, "w", newline="") as f:
-            write(f)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    with atomic_path(path) as tmp, open(tmp, "w", newline="") as f:
+        write(f)

@@ -616,9 +616,10 @@ def get_templates(cell_types, positions_um, orientations, contact_positions_um, 
     never read a partial file; an unreadable cache file is recomputed and replaced.
     """
     import logging
-    import os
     import zipfile
     from pathlib import Path
+
+    from neurosim.io.atomic import atomic_path
 
     log = logging.getLogger(__name__)
     args = (cell_types, positions_um, orientations, contact_positions_um, contact_normals,
@@ -641,14 +642,9 @@ def get_templates(cell_types, positions_um, orientations, contact_positions_um, 
             log.warning("ignoring unreadable template cache %s (%s)", path, exc)
     t = em.compute_templates(*args, **kwargs)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f"{path.name}.tmp-{os.getpid()}.npz")
-    try:
-        with open(tmp, "wb") as fh:
-            extra = {} if t.shift_samples is None else {"shift_samples": t.shift_samples}
-            np.savez(fh, waveforms_uV=t.waveforms_uV, channel_index=t.channel_index, nbefore=t.nbefore,
-                     fs_hz=t.fs_hz, peak_amplitude_uV=t.peak_amplitude_uV, best_channel=t.best_channel,
-                     **extra)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    extra = {} if t.shift_samples is None else {"shift_samples": t.shift_samples}
+    with atomic_path(path, ".npz") as tmp, open(tmp, "wb") as fh:
+        np.savez(fh, waveforms_uV=t.waveforms_uV, channel_index=t.channel_index, nbefore=t.nbefore,
+                 fs_hz=t.fs_hz, peak_amplitude_uV=t.peak_amplitude_uV, best_channel=t.best_channel,
+                 **extra)
     return t

@@ -28,16 +28,14 @@ def _pyplot():
 
 def _save(fig, path) -> Path:
     """Write the figure to a temporary name beside ``path``, then rename it (never half a file)."""
-    import os
+    from neurosim.io.atomic import atomic_path
 
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.stem}.tmp-{os.getpid()}{path.suffix or '.png'}")
     try:
-        fig.savefig(tmp, dpi=110, format=(path.suffix[1:] or "png"))
-        os.replace(tmp, path)
+        with atomic_path(path, path.suffix or ".png") as tmp:
+            fig.savefig(tmp, dpi=110, format=(path.suffix[1:] or "png"))
     finally:
-        tmp.unlink(missing_ok=True)
         _pyplot().close(fig)
     return path
 
@@ -154,16 +152,6 @@ def _contact_plane(pos: np.ndarray) -> tuple[np.ndarray, tuple[str, str]]:
     return pos[:, order], tuple("xyz"[i] for i in order)
 
 
-def _drawn_radius(xy: np.ndarray, radius_um: np.ndarray) -> np.ndarray:
-    """Contact radius drawn in a map: the real one, at least 40 % of the median contact pitch."""
-    if len(xy) < 2:
-        return np.maximum(radius_um, 10.0)
-    d = np.linalg.norm(xy[:, None] - xy[None], axis=2)
-    d[d <= 1e-6] = np.inf
-    pitch = float(np.median(d.min(axis=1)[np.isfinite(d.min(axis=1))])) if np.isfinite(d).any() else 0.0
-    return np.maximum(radius_um, 0.4 * pitch)
-
-
 def contact_map(ax, contact_positions_um, values, contact_radius_um=None, *, label: str = "",
                 value_range=None, cmap: str = "viridis", colorbar: bool = True,
                 no_data_label: str = "no data"):
@@ -206,6 +194,7 @@ def contact_map(ax, contact_positions_um, values, contact_radius_um=None, *, lab
     from matplotlib.collections import PatchCollection
     from matplotlib.colors import Normalize
     from matplotlib.patches import Circle, Patch
+    from electrode_models.render import drawn_contact_radius_um
 
     pos = np.asarray(contact_positions_um, float)
     if pos.ndim != 2 or pos.shape[1] != 3 or len(pos) == 0:
@@ -216,7 +205,7 @@ def contact_map(ax, contact_positions_um, values, contact_radius_um=None, *, lab
     radius = np.broadcast_to(np.asarray(10.0 if contact_radius_um is None else contact_radius_um,
                                         float), (len(pos),))
     xy, names = _contact_plane(pos)
-    r = _drawn_radius(xy, radius)
+    r = drawn_contact_radius_um(pos, radius)
     ok = np.isfinite(vals)
     finite = vals[ok]
     lo, hi = value_range if value_range is not None else \

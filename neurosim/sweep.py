@@ -15,7 +15,6 @@ import itertools
 import json
 import logging
 import math
-import os
 import time
 import warnings
 from contextlib import contextmanager
@@ -27,7 +26,8 @@ import numpy as np
 
 from neurosim.cortex import get_activity, subset_activity
 from neurosim.populations import firing_radius_um
-from neurosim.design import Design, DesignError, load_design
+from neurosim.design import Design, DesignError, load_design, parse_value
+from neurosim.io.atomic import atomic_path
 from neurosim.parallel import map_jobs
 from neurosim.electrodes import build_probe
 from neurosim.pipeline import resolve_seed, run
@@ -37,18 +37,6 @@ __all__ = ["parse_vary", "sweep_designs", "run_sweep", "SweepResult"]
 logger = logging.getLogger(__name__)
 
 
-def _parse_value(text: str):
-    text = text.strip()
-    if text.lower() in ("true", "false"):
-        return text.lower() == "true"
-    for cast in (int, float):
-        try:
-            return cast(text)
-        except ValueError:
-            pass
-    return text
-
-
 def parse_vary(specs: list[str]) -> dict[str, list]:
     """Parse ``["chip.adc.bits=6,8,10", ...]`` into ``{"chip.adc.bits": [6, 8, 10], ...}``."""
     vary: dict[str, list] = {}
@@ -56,7 +44,7 @@ def parse_vary(specs: list[str]) -> dict[str, list]:
         if "=" not in spec:
             raise DesignError(f"--vary must look like FIELD=V1,V2,...; got {spec!r}")
         path, values = spec.split("=", 1)
-        items = [_parse_value(v) for v in values.split(",") if v.strip()]
+        items = [parse_value(v) for v in values.split(",") if v.strip()]
         if not items:
             raise DesignError(f"--vary {path.strip()} has no values; got {spec!r}")
         vary[path.strip()] = items
@@ -246,35 +234,28 @@ def _columns(rows):
 
 
 def _write_csv(path: Path, rows: list[dict]) -> None:
-    tmp = path.with_name(path.name + f".tmp-{os.getpid()}")
-    with open(tmp, "w", newline="") as f:
+    with atomic_path(path) as tmp, open(tmp, "w", newline="") as f:
         writer = csv.DictWriter(f, fieldnames=_columns(rows))
         writer.writeheader()
         writer.writerows(rows)
-    os.replace(tmp, path)
 
 
 def _write_h5(path: Path, rows: list[dict], base: Design, vary: dict, zip_values: bool) -> None:
-    tmp = path.with_name(path.name + f".tmp-{os.getpid()}")
-    try:
-        with h5py.File(tmp, "w") as f:
-            f.attrs["format"] = "neurosim-sweep"
-            f.attrs["base_design_toml"] = base.to_toml()
-            f.attrs["vary_json"] = json.dumps(vary)
-            f.attrs["zip"] = zip_values
-            table = f.create_group("table")
-            for col in _columns(rows):
-                values = [r.get(col) for r in rows]
-                if all(isinstance(v, (bool, np.bool_)) for v in values):
-                    table.create_dataset(col, data=np.asarray(values, dtype=bool))
-                elif all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values):
-                    table.create_dataset(col, data=np.asarray(values, dtype=float))
-                else:
-                    table.create_dataset(col, data=np.asarray(["" if v is None else str(v) for v in values],
-                                                              dtype=h5py.string_dtype()))
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    with atomic_path(path) as tmp, h5py.File(tmp, "w") as f:
+        f.attrs["format"] = "neurosim-sweep"
+        f.attrs["base_design_toml"] = base.to_toml()
+        f.attrs["vary_json"] = json.dumps(vary)
+        f.attrs["zip"] = zip_values
+        table = f.create_group("table")
+        for col in _columns(rows):
+            values = [r.get(col) for r in rows]
+            if all(isinstance(v, (bool, np.bool_)) for v in values):
+                table.create_dataset(col, data=np.asarray(values, dtype=bool))
+            elif all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values):
+                table.create_dataset(col, data=np.asarray(values, dtype=float))
+            else:
+                table.create_dataset(col, data=np.asarray(["" if v is None else str(v) for v in values],
+                                                          dtype=h5py.string_dtype()))
 
 
 def format_table(rows: list[dict], columns: list[str]) -> str:

@@ -20,7 +20,7 @@ from typing import Any
 
 from pydantic import Field, ValidationError, model_validator
 
-from neurosim.design._base import DesignError, Section, format_errors, ranged
+from neurosim.design._base import DesignError, Section, format_errors, parse_value, ranged
 from neurosim.design._minimal import minimal_toml
 from neurosim.design.chip import ADCConfig, Chip, Detector, FrontEnd, Radio
 from neurosim.design.implant import Implant, Tissue
@@ -29,7 +29,7 @@ from neurosim.design.recording import Recording, Scoring
 
 __all__ = ["Design", "DesignError", "load_design", "default_design", "design_to_toml", "Tissue",
            "Population", "Implant", "Chip", "FrontEnd", "ADCConfig", "Detector", "Radio",
-           "Recording", "Scoring", "minimal_toml"]
+           "Recording", "Scoring", "minimal_toml", "parse_value"]
 
 
 class Design(Section):

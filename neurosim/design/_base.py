@@ -13,6 +13,30 @@ class DesignError(ValueError):
     """A design value is missing, of the wrong type or out of its allowed range."""
 
 
+def parse_value(text: str):
+    """A design value typed on a command line (``--set``, ``--vary``).
+
+    Read as a TOML value first (``8`` int, ``8.0`` float, ``true`` bool, ``[100, 0]`` array,
+    ``"a b"`` string); otherwise ``True``/``FALSE`` in any case as a bool, an int or float as
+    Python reads it (``08``), and anything else as a bare string (``utah``).
+    """
+    import tomllib
+
+    text = text.strip()
+    try:
+        return tomllib.loads(f"v = {text}")["v"]
+    except tomllib.TOMLDecodeError:
+        pass
+    if text.lower() in ("true", "false"):
+        return text.lower() == "true"
+    for cast in (int, float):
+        try:
+            return cast(text)
+        except ValueError:
+            pass
+    return text
+
+
 def ranged(default, low=None, high=None, unit="", description="", *, gt=False):
     """A numeric design field with an inclusive (or, with ``gt``, exclusive-low) range and unit."""
     kwargs: dict[str, Any] = {"description": description, "json_schema_extra": {"unit": unit}}
