@@ -43,16 +43,38 @@ def format_summary(summary: dict) -> str:
     return "\n".join(lines)
 
 
+def format_profile(timings_s: dict, duration_s: float) -> str:
+    """The run's timings as a table: set-up steps, then each chunk stage per second of recording."""
+    setup = [("cortex", "cortex_s"), ("templates", "templates_s"), ("set-up", "setup_s"),
+             ("recording (all stages)", "recording_s"), ("finish (scores, file)", "finish_s"),
+             ("total", "total_s")]
+    lines = ["", "profile                          s     s per s recorded   x real time"]
+    for label, key in setup:
+        if key in timings_s:
+            lines.append(f"  {label:<28s}{timings_s[key]:8.2f}")
+    for key, v in timings_s.items():
+        if key.startswith("stage_"):
+            per_s = v / duration_s if duration_s > 0 else float("nan")
+            speed = f"{1 / per_s:10.1f}" if per_s > 0 else "         -"
+            lines.append(f"    stage {key[6:-2]:<22s}{v:8.2f}{per_s:14.3f}      {speed}")
+    return "\n".join(lines)
+
+
 def _cmd_run(args) -> int:
     from neurosim.pipeline import run
 
+    from neurosim.engine import resolve_n_jobs
+
+    resolve_n_jobs(args.n_jobs)  # fail on a bad option before simulating, not after
     design = _load(args.design, args)
-    if args.render:  # fail on a bad option before simulating, not after
+    if args.render:
         _check_render_source(args.color_by or "f1", args.cells or "detectable", "run",
                              has_file=bool(args.output), has_scores=True)
     result = run(design, args.output, progress=not args.no_progress, compression=args.compression,
-                 cache_dir=args.cache_dir)
+                 cache_dir=args.cache_dir, n_jobs=args.n_jobs)
     print(format_summary(result.summary))
+    if args.profile:
+        print(format_profile(result.timings_s, design.recording.duration_s))
     if args.output:
         print(f"wrote {args.output}")
     if args.report:
@@ -384,6 +406,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--report", help="also write the design report figure (PNG)")
     p.add_argument("--cache-dir", help="reuse the simulated cortex from this activity cache")
     p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    p.add_argument("--n-jobs", type=int, default=None,
+                   help="threads for the per-chunk kernels (-1: all, the default; the output does not "
+                        "depend on it)")
+    p.add_argument("--profile", action="store_true",
+                   help="also print the time of every set-up step and chunk stage")
     _add_design_options(p)
     p.set_defaults(func=_cmd_run)
 

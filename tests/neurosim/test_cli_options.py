@@ -124,3 +124,24 @@ def test_docs_quote_the_detectable_unit_definition():
     text = " ".join(index.read_text().replace("**", "").split())
     body = DETECTABLE_UNIT_DEFINITION.split(": ", 1)[1]  # after "detectable unit: "
     assert " ".join(body.split()) in text
+
+
+def test_profile_table_reads_the_timings():
+    from neurosim.cli import format_profile
+
+    text = format_profile({"cortex_s": 2.0, "recording_s": 1.5, "total_s": 4.0,
+                           "stage_noise_s": 0.5, "stage_chip_s": 1.0}, duration_s=2.0)
+    rows = {line.split()[1] if line.split()[0] == "stage" else line.split()[0]: line.split()
+            for line in text.splitlines()[2:]}
+    assert float(rows["cortex"][1]) == 2.0 and float(rows["total"][1]) == 4.0
+    # per second of recording and times real time: 0.5 s over 2 s recorded is 0.25 s/s, 4x
+    assert rows["noise"][2:] == ["0.50", "0.250", "4.0"]
+    assert rows["chip"][2:] == ["1.00", "0.500", "2.0"]
+
+
+def test_bad_n_jobs_fails_before_simulating(capsys):
+    from neurosim.cli import main
+
+    assert main(["run", "--duration", "0.1", "--n-jobs", "0", "--no-progress"]) == 2
+    err = capsys.readouterr().err
+    assert "n_jobs must be a non-zero integer" in err and "got 0" in err
