@@ -14,6 +14,8 @@ import math
 import sys
 from pathlib import Path
 
+from neurosim.io.atomic import OutputError, check_writable
+
 __all__ = ["main"]
 
 logger = logging.getLogger("neurosim")
@@ -66,6 +68,9 @@ def _cmd_run(args) -> int:
     from neurosim.engine import resolve_n_jobs
 
     resolve_n_jobs(args.n_jobs)  # fail on a bad option before simulating, not after
+    for option, path in (("--render", args.render), ("--report", args.report)):
+        if path:
+            check_writable(path, option)
     design = _load(args.design, args)
     if args.render:
         _check_render_source(args.color_by or "f1", args.cells or "detectable", "run",
@@ -293,6 +298,7 @@ def _cmd_calibrate(args) -> int:
 
 
 def _cmd_render(args) -> int:
+    check_writable(args.output, "-o/--output")
     stored = _read_stored(args.result) if args.result else None
     if args.design is None and stored is not None:  # the design the file was written from
         import tomllib
@@ -490,6 +496,7 @@ def main(argv=None) -> int:
     from neurosim.design import DesignError
 
     args = build_parser().parse_args(argv)
+    previous = _exit_cleanly_on_sigterm()
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")
     try:
@@ -497,11 +504,27 @@ def main(argv=None) -> int:
     except DesignError as exc:
         print(f"neurosim: {exc}", file=sys.stderr)
         return 2
-    except ValueError as exc:  # parameter errors raised at a numerical package's boundary
+    except (ValueError, OutputError) as exc:  # parameter errors; outputs that cannot be written
         if args.verbose:
             raise
         print(f"neurosim: error: {exc}", file=sys.stderr)
         return 2
+    finally:
+        if previous is not None:
+            import signal
+
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _exit_cleanly_on_sigterm():
+    """SIGTERM raises SystemExit, so that temporary files are removed as on Ctrl-C
+    (`neurosim.io.atomic`); only from the main thread. Returns the handler it replaced."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        return None
+    return signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
 
 
 if __name__ == "__main__":

@@ -4,9 +4,11 @@ Session ``i`` uses the design with seed ``SeedSequence(base_seed).spawn(n)[i]`` 
 field given in ``vary``, value ``i mod len(values)`` of its list: the values cycle in the order
 given, so with ``n >= len(values)`` every value appears and the counts differ by at most one
 (``-n 4`` over ``0, 10, 20`` gives 0, 10, 20, 0). The dataset is a pure function of (base design,
-n, vary, base seed). Each session is written
-atomically to ``session-NNN.h5`` with its design beside it (``session-NNN.toml``); a session
-whose file already exists with the expected seed is kept, so an interrupted generation resumes.
+n, vary, base seed). Each session is written atomically to ``session-NNN.h5`` with its design
+(``session-NNN.toml``) and, once the file is complete, its index metrics
+(``session-NNN.metrics.json``) beside it. A session whose file has the expected seed and whose
+metrics are there is kept, so a generation interrupted at any point (even by kill -9) resumes and
+ends with the same files and index as an uninterrupted one (tests/neurosim/test_faults.py).
 The index (``index.csv`` and ``index.json``) lists sessions, designs, files and summary scores.
 """
 
@@ -23,7 +25,7 @@ import h5py
 import numpy as np
 
 from neurosim.design import Design, DesignError, design_to_toml, load_design
-from neurosim.io.atomic import atomic_path
+from neurosim.io.atomic import atomic_path, check_writable
 from neurosim.parallel import map_jobs
 from neurosim.pipeline import resolve_seed, run
 
@@ -70,10 +72,29 @@ def _existing_seed(path: Path):
         return None
 
 
+def _metrics_path(path: Path) -> Path:
+    return path.with_suffix(".metrics.json")
+
+
 def _run_session(job):
+    """Run one session; its index metrics go beside the file (``session-NNN.metrics.json``),
+    written after the file, so a session counts as done only when both exist."""
     i, drawn, design, path = job
     result = run(design, path, progress=False)
-    return i, {k: result.metrics[k] for k in _INDEX_METRICS}
+    metrics = {k: result.metrics[k] for k in _INDEX_METRICS}
+    _atomic_write(_metrics_path(path), lambda f: json.dump(metrics, f))
+    return i, metrics
+
+
+def _finished_metrics(path: Path, seed: int):
+    """The index metrics of a finished session with this seed, or None (to be run again)."""
+    if not path.exists() or _existing_seed(path) != seed:
+        return None
+    try:
+        metrics = json.loads(_metrics_path(path).read_text())
+    except (OSError, ValueError):
+        return None
+    return metrics if set(metrics) == set(_INDEX_METRICS) else None
 
 
 def generate_dataset(base: Design | str | Path | None, num_sessions: int, out_dir: str | Path, *,
@@ -97,23 +118,22 @@ def generate_dataset(base: Design | str | Path | None, num_sessions: int, out_di
     base = load_design(base)
     base = base.replace(seed=resolve_seed(base))
     out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    check_writable(out_dir / "index.csv", "dataset folder")
     sessions = session_designs(base, num_sessions, vary)
     jobs, kept = [], {}
     for i, drawn, design in sessions:
         path = _session_path(out_dir, i)
         (out_dir / f"session-{i:03d}.toml").write_text(design_to_toml(design))
-        if path.exists() and _existing_seed(path) == design.seed:
-            kept[i] = path
+        done = _finished_metrics(path, design.seed)
+        if done is not None:
+            kept[i] = done
             continue
         jobs.append((i, drawn, design, path))
     if kept:
         logger.info("resuming: %d of %d sessions already complete", len(kept), len(sessions))
     results = dict(map_jobs(_run_session, jobs, workers=workers, scheduler=scheduler,
                             progress=progress, desc="sessions"))
-    for i in kept:
-        with h5py.File(_session_path(out_dir, i), "r") as f:
-            results[i] = {k: _attr_metric(f, k) for k in _INDEX_METRICS}
+    results.update(kept)
     rows = []
     for i, drawn, design in sessions:
         rows.append({"session": i, "seed": design.seed, "design": f"session-{i:03d}.toml",
@@ -124,27 +144,6 @@ def generate_dataset(base: Design | str | Path | None, num_sessions: int, out_di
         {"base_design_toml": base.to_toml(), "num_sessions": num_sessions, "vary": vary or {},
          "sessions": rows}, f, indent=1, default=float))
     return DatasetResult(sessions=rows, index_path=index, wall_time_s=time.perf_counter() - t0)
-
-
-def _attr_metric(f, key):
-    """Summary metric of an existing session file (for the index on resume)."""
-    scores, chip = f["scores"].attrs, f["chip"].attrs
-    table = {
-        "num_channels": lambda: f["probe/contact_positions_um"].shape[0],
-        "num_cells": lambda: f["ground_truth/units/positions_um"].shape[0],
-        "num_spikes": lambda: f["ground_truth/spike_units"].shape[0],
-        "num_detectable_units": lambda: int(scores["num_detectable_units"]),
-        "num_detections": lambda: f["chip/events/channel"].shape[0],
-        "precision": lambda: float(scores["precision"]), "recall": lambda: float(scores["recall"]),
-        "f1": lambda: float(scores["f1"]),
-        "median_snr": lambda: float(np.nanmedian(np.where(f["scores/unit/detectable"][()],
-                                                          f["ground_truth/units/snr"][()], np.nan)))
-        if f["scores/unit/detectable"][()].any() else float("nan"),
-        "noise_uV_rms": lambda: float(np.median(f["chip/noise_uV_rms"][()])),
-        "sent_rate_bps": lambda: float(chip["transmitted_rate_bps"]),
-        "power_total_uW": lambda: float(chip["power_total_uW"]),
-    }
-    return table[key]()
 
 
 def _write_csv(f, rows):

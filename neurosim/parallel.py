@@ -80,6 +80,10 @@ def map_jobs(fn: Callable, items: Sequence, *, workers: int | None = None, sched
         return _map_on_dask(fn, items, workers, scheduler, progress, desc, threads_per_worker)
 
 
+#: How long to wait for an existing Dask scheduler to answer, s.
+SCHEDULER_TIMEOUT_S = 10.0
+
+
 def _map_on_dask(fn, items, workers, scheduler, progress, desc, threads_per_worker) -> list:
     from dask.distributed import Client, LocalCluster, as_completed
 
@@ -89,7 +93,12 @@ def _map_on_dask(fn, items, workers, scheduler, progress, desc, threads_per_work
                                processes=True, dashboard_address=None)
         client = Client(cluster)
     else:
-        client = Client(scheduler)
+        try:
+            client = Client(scheduler, timeout=SCHEDULER_TIMEOUT_S)
+        except (OSError, TimeoutError) as exc:
+            raise ValueError(f"scheduler {scheduler!r} did not answer within {SCHEDULER_TIMEOUT_S:g} s "
+                             f"({type(exc).__name__}: {exc}); give the address of a running Dask "
+                             f"scheduler (tcp://host:8786) or leave --scheduler out") from None
     try:
         logger.info("running %d %s on %s", len(items), desc, client)
         futures = client.map(_capped(fn, threads_per_worker), list(items), pure=False)

@@ -26,6 +26,7 @@ from neurosim.design import Design, load_design
 from neurosim.electrodes import (build_probe, get_templates, setup_background, setup_dipole_lfp,
                                  setup_drift, setup_electrodes)
 from neurosim.engine import ChunkEngine
+from neurosim.io.atomic import check_writable
 from neurosim.io.hdf5 import STORED_TRACES, AtomicH5Writer
 from neurosim.io.run_file import write_run_file
 from neurosim.memory import limit_heap_fragmentation
@@ -189,6 +190,10 @@ def run(design: Design | str | Path | dict | None = None, out_path: str | Path |
         not depend on it, nor on ``recording.chunk_s``.
     """
     design = load_design(design)
+    if out_path is not None:  # fail before simulating, not after
+        check_writable(out_path, "output file")
+    if cache_dir is not None:
+        check_writable(Path(cache_dir) / "templates" / "index", "cache folder")
     limit_heap_fragmentation()  # chunk-sized buffers to mmap: a flat memory floor (neurosim.memory)
     seed = resolve_seed(design)
     rec = design.recording

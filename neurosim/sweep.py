@@ -27,7 +27,7 @@ import numpy as np
 from neurosim.cortex import get_activity, subset_activity
 from neurosim.populations import firing_radius_um
 from neurosim.design import Design, DesignError, load_design, parse_value
-from neurosim.io.atomic import atomic_path
+from neurosim.io.atomic import atomic_path, check_writable
 from neurosim.parallel import map_jobs
 from neurosim.electrodes import build_probe
 from neurosim.pipeline import resolve_seed, run
@@ -122,7 +122,7 @@ def run_sweep(base: Design | str | Path | None, vary: dict[str, list], out_dir: 
         groups.setdefault(_cortex_group(design, seed), []).append(i)
     out_dir = Path(out_dir) if out_dir is not None else None
     if out_dir is not None:
-        out_dir.mkdir(parents=True, exist_ok=True)
+        check_writable(out_dir / "sweep.csv", "sweep folder")
 
     jobs = []
     for members in groups.values():

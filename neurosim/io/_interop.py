@@ -51,14 +51,10 @@ def open_neurosim(path, required: tuple[str, ...] = ()):
         When ``path`` is not an HDF5 file, not a neurosim file (root attribute ``format``), or
         lacks one of ``required``.
     """
+    from neurosim.io.hdf5 import open_h5
+
     path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"neurosim file {str(path)!r} does not exist")
-    try:
-        f = h5py.File(path, "r")
-    except OSError as exc:
-        raise ValueError(f"{str(path)!r} is not an HDF5 file ({exc})") from exc
-    with f:
+    with open_h5(path) as f:
         fmt = f.attrs.get("format")
         if isinstance(fmt, bytes):
             fmt = fmt.decode()

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import datetime as _dt
-import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import h5py
 import numpy as np
 
+from neurosim.io.atomic import atomic_path, check_writable, temp_path
 from neurosim.io.schema import DYNAMIC_GROUPS, FORMAT_NAME, FORMAT_VERSION, ROOT_ATTRS, SCHEMA
 
 __all__ = ["AtomicH5Writer", "read_result", "validate_file", "STORED_TRACES"]
@@ -20,8 +22,9 @@ class AtomicH5Writer:
     """An HDF5 file that appears under its final name only when complete.
 
     Use as a context manager: the file is written to ``<name>.tmp-<pid>`` in the same directory
-    and renamed (atomic on POSIX) on a clean exit; on an exception the temporary file is removed
-    and nothing appears under the final name.
+    through `neurosim.io.atomic.atomic_path` and renamed (atomic on POSIX) on a clean exit; on an
+    exception the temporary file is removed and nothing appears under the final name. Stale
+    temporary files of the same path from killed processes are removed on entry.
 
     Parameters
     ----------
@@ -35,13 +38,20 @@ class AtomicH5Writer:
         if compression not in ("none", "gzip", "lzf"):
             raise ValueError(f"compression must be one of ['none', 'gzip', 'lzf'], got {compression!r}")
         self.path = Path(path)
-        self.tmp_path = self.path.with_name(f"{self.path.name}.tmp-{os.getpid()}")
+        self.tmp_path = temp_path(self.path)
         self.compression = None if compression == "none" else compression
         self.file: h5py.File | None = None
+        self._atomic = None
 
     def __enter__(self) -> "AtomicH5Writer":
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.file = h5py.File(self.tmp_path, "w")
+        check_writable(self.path)
+        self._atomic = atomic_path(self.path)
+        self.tmp_path = self._atomic.__enter__()
+        try:
+            self.file = h5py.File(self.tmp_path, "w")
+        except BaseException as exc:
+            self._atomic.__exit__(type(exc), exc, exc.__traceback__)
+            raise
         self.file.attrs["format"] = FORMAT_NAME
         self.file.attrs["format_version"] = FORMAT_VERSION
         self.file.attrs["created_utc"] = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
@@ -51,10 +61,7 @@ class AtomicH5Writer:
         try:
             self.file.close()
         finally:
-            if exc_type is None:
-                os.replace(self.tmp_path, self.path)
-            else:
-                self.tmp_path.unlink(missing_ok=True)
+            self._atomic.__exit__(exc_type, exc, tb)  # rename when clean; remove the temp file otherwise
         return False
 
     # -- datasets ---------------------------------------------------------------------------
@@ -132,10 +139,34 @@ class AtomicH5Writer:
             node.attrs[name] = value
 
 
+@contextmanager
+def open_h5(path) -> Iterator[h5py.File]:
+    """Open an HDF5 file read-only; every error names the file.
+
+    FileNotFoundError when it does not exist; ValueError when it is not an HDF5 file or when a
+    part read inside the block is damaged (h5py's OSError/RuntimeError/KeyError, which name no
+    file).
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"neurosim file {str(path)!r} does not exist")
+    try:
+        f = h5py.File(path, "r")
+    except OSError as exc:
+        raise ValueError(f"{str(path)!r} is not a readable HDF5 file ({exc})") from None
+    try:
+        with f:
+            yield f
+    except (OSError, RuntimeError, KeyError) as exc:  # h5py's errors on damaged objects
+        if isinstance(exc, FileNotFoundError):
+            raise
+        raise ValueError(f"{str(path)!r} is damaged: {exc}") from None
+
+
 def validate_file(path) -> list[str]:
     """Check a file against the schema; return a list of problems (empty: valid)."""
     problems = []
-    with h5py.File(path, "r") as f:
+    with open_h5(path) as f:
         if f.attrs.get("format") != FORMAT_NAME:
             problems.append(f"root attribute 'format' is {f.attrs.get('format')!r}, expected {FORMAT_NAME!r}")
         stored = _stored_traces(f)
@@ -180,7 +211,7 @@ def read_result(path, traces: bool = False) -> dict:
     Large trace datasets are read only with ``traces=True``.
     """
     out: dict = {}
-    with h5py.File(path, "r") as f:
+    with open_h5(path) as f:
         if f.attrs.get("format") != FORMAT_NAME:
             raise ValueError(f"{str(path)!r} is not a neurosim file (root attribute 'format' = "
                              f"{f.attrs.get('format')!r})")

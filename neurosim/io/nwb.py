@@ -62,7 +62,6 @@ from __future__ import annotations
 
 import datetime as _dt
 import logging
-import os
 import tomllib
 import uuid
 from pathlib import Path
@@ -70,6 +69,7 @@ from pathlib import Path
 import h5py
 import numpy as np
 
+from neurosim.io.atomic import atomic_path, check_writable
 from neurosim.io._interop import ProbeFrame, open_neurosim, read_cell_type_labels, read_probegroup
 
 __all__ = ["export_nwb"]
@@ -360,7 +360,7 @@ def export_nwb(h5_path, nwb_path, *, include_traces: bool = True, include_chip_t
     h5_path : str or Path
         A neurosim HDF5 file.
     nwb_path : str or Path
-        The NWB file to write; written to ``<stem>.tmp-<pid><suffix>`` in the same folder and
+        The NWB file to write; written to ``<name>.tmp-<pid><suffix>`` in the same folder and
         renamed when complete (nothing appears under ``nwb_path`` if the export fails).
     include_traces : bool
         Write the electrode signal ``/recording/traces_uV`` as ``acquisition/ElectricalSeries``
@@ -409,7 +409,7 @@ def export_nwb(h5_path, nwb_path, *, include_traces: bool = True, include_chip_t
     need = _NEED + (("recording/traces_uV",) if include_traces else ()) \
         + (("recording/traces_adc",) if include_chip_traces else ())
     nwb_path = Path(nwb_path)
-    tmp = nwb_path.with_name(f"{nwb_path.stem}.tmp-{os.getpid()}{nwb_path.suffix}")
+    check_writable(nwb_path, "NWB file")
     with open_neurosim(h5_path, required=need) as f:
         meta = _session_metadata(f, h5_path)
         nwbfile = NWBFile(
@@ -449,13 +449,8 @@ def export_nwb(h5_path, nwb_path, *, include_traces: bool = True, include_chip_t
         # ElectricalSeries and would then need electrical_series_path.
         n_events = _add_chip_events(nwbfile, f, h5_path, series.get("chip")) \
             if include_chip_events else None
-        try:
-            with NWBHDF5IO(str(tmp), "w") as io:
-                io.write(nwbfile)
-            os.replace(tmp, nwb_path)
-        except BaseException:
-            tmp.unlink(missing_ok=True)
-            raise
+        with atomic_path(nwb_path, nwb_path.suffix) as tmp, NWBHDF5IO(str(tmp), "w") as io:
+            io.write(nwbfile)
     logger.info("wrote %s (%d units, %d behaviour series, traces: %s, chip events: %s)", nwb_path,
                 len(nwbfile.units), n_beh, include_traces, n_events)
     return nwb_path

@@ -155,7 +155,7 @@ def test_templates_equal_file(tiny_h5):
 def test_readers_reject_foreign_files(reader, foreign_files, tmp_path):
     with pytest.raises(FileNotFoundError, match="does not exist"):
         reader(tmp_path / "missing.h5")
-    with pytest.raises(ValueError, match="notes.h5' is not an HDF5 file"):
+    with pytest.raises(ValueError, match="notes.h5' is not a readable HDF5 file"):
         reader(foreign_files["text"])
     with pytest.raises(ValueError, match="other.h5' is not a neurosim file .*'something-else'"):
         reader(foreign_files["other"])
