@@ -5,8 +5,9 @@ A numerical library (arrays and floats in, arrays out; no I/O, no orchestration)
 - `electrode_models.probes`: the layout library (intracortical, subdural, epidural,
   endovascular; generators in `electrode_models.layouts`) as probeinterface objects placed
   in the tissue frame (µm; surface z = 0, tissue z < 0).
-- `electrode_models.volume`: volume conductors as gain matrices (infinite isotropic or
-  anisotropic; half-space with the method of images), point/line sources and current dipoles.
+- `electrode_models.conductor`: volume conductors as gain matrices, µV per nA (point/line
+  sources and finite disc electrodes in the infinite isotropic medium; anisotropic medium;
+  half-space with the method of images; current dipoles).
 - `electrode_models.headmodel`: the four-sphere head model (brain, CSF, skull, scalp) for
   current dipoles seen by subdural, epidural, endovascular and scalp electrodes.
 - `electrode_models.chronic`: encapsulation, dead channels, neuron loss vs days since implant.
@@ -14,8 +15,6 @@ A numerical library (arrays and floats in, arrays out; no I/O, no orchestration)
   currents during a spike.
 - `electrode_models.cells`: the cell library (seven cortical classes, morphological and
   spike-shape variants, class mix by layer, SWC reconstructions via `electrode_models.swc`).
-- `electrode_models.conductor`: point/line sources and finite disc electrodes in an
-  infinite homogeneous volume conductor (gain matrices, µV per nA).
 - `electrode_models.templates`: sparse spike templates of many cells on a probe.
 - `electrode_models.pickup`: injecting spikes into a (samples x channels) chunk.
 - `electrode_models.noise`: counter-based Gaussian noise, thermal noise level.
@@ -47,7 +46,7 @@ from .probes import (ANATOMICAL_CLASSES, anatomical_class, contact_normals, layo
                      list_layouts, make_probe, probe_from_json, probe_to_json)
 from .templates import SparseTemplates, compute_templates
 from .headmodel import DEFAULT_RADII_UM, DEFAULT_SIGMA_S_PER_M, FourSphereConductor
-from .volume import HalfSpaceConductor, InfiniteConductor
+from .conductor import HalfSpaceConductor, InfiniteConductor
 
 __all__ = [
     "BackgroundNoise", "add_background_noise", "background_level_uV_rms",

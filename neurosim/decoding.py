@@ -5,7 +5,11 @@ shape ``(num_bins, num_features)``; targets are kinematics (e.g. cursor velocity
 ``(num_bins, num_dims)``. Trials are kept whole when splitting into training and test sets so the
 test score is on held-out trials.
 
-Ridge: ``W = (XᵀX + λI)⁻¹ XᵀY`` on z-scored features with an intercept.
+Ridge regression, R² and the trial-grouped splits are scikit-learn's (``StandardScaler`` +
+``Ridge``, ``r2_score``, ``GroupShuffleSplit``), the field's standard. scikit-learn has no Kalman
+filter, so that decoder is written here and tested against the steady-state gain of the discrete
+algebraic Riccati equation (``scipy.linalg.solve_discrete_are``).
+
 Kalman filter (Wu et al. 2006): state x_t = A x_{t-1} + w (cov W), observation
 y_t = H x_t + q (cov Q); A, W, H, Q fitted by least squares on training data; decoding runs the
 standard predict/update recursion. The state includes a constant so the observation model has an
@@ -47,47 +51,53 @@ def bin_events(sample_index: np.ndarray, channel: np.ndarray, num_channels: int,
 
 
 def r2_score(y_true: np.ndarray, y_pred: np.ndarray) -> float:
-    """Coefficient of determination averaged over target dimensions."""
-    y_true, y_pred = np.atleast_2d(np.asarray(y_true, float).T).T, np.atleast_2d(np.asarray(y_pred, float).T).T
-    ss_res = np.sum((y_true - y_pred) ** 2, axis=0)
-    ss_tot = np.sum((y_true - y_true.mean(axis=0)) ** 2, axis=0)
-    return float(np.mean(1.0 - ss_res / np.where(ss_tot > 0, ss_tot, np.nan)))
+    """Coefficient of determination averaged over target dimensions (scikit-learn's; NaN for a
+    constant target)."""
+    from sklearn.metrics import r2_score as _r2
+
+    y_true, y_pred = np.asarray(y_true, float), np.asarray(y_pred, float)
+    return float(_r2(y_true, y_pred, multioutput="uniform_average", force_finite=False))
 
 
 def split_trials(trial_id: np.ndarray, test_fraction: float = 0.25, seed: int = 0):
-    """Boolean train/test masks over bins, keeping whole trials together."""
+    """Boolean train/test masks over bins, keeping whole trials together (``GroupShuffleSplit``)."""
+    from sklearn.model_selection import GroupShuffleSplit
+
     if not 0 < test_fraction < 1:
         raise ValueError(f"test_fraction must be in (0, 1), got {test_fraction!r}")
+    trial_id = np.asarray(trial_id)
     trials = np.unique(trial_id)
     if len(trials) < 2:
         raise ValueError(f"need at least 2 trials to hold one out, got {len(trials)}")
-    rng = np.random.default_rng(seed)
-    n_test = max(1, int(round(test_fraction * len(trials))))
-    test_trials = rng.choice(trials, n_test, replace=False)
-    test = np.isin(trial_id, test_trials)
+    n_test = min(len(trials) - 1, max(1, int(round(test_fraction * len(trials)))))
+    split = GroupShuffleSplit(n_splits=1, test_size=n_test, random_state=seed)
+    _, test_idx = next(split.split(np.zeros(len(trial_id)), groups=trial_id))
+    test = np.zeros(len(trial_id), bool)
+    test[test_idx] = True
     return ~test, test
 
 
 class RidgeDecoder:
-    """Linear decoder with L2 penalty ``alpha`` on z-scored features."""
+    """Linear decoder with L2 penalty ``alpha`` on z-scored features, with an intercept
+    (scikit-learn ``StandardScaler`` then ``Ridge``; the fitted pipeline is ``model_``)."""
 
     def __init__(self, alpha: float = 1.0):
-        if alpha < 0:
+        if not alpha >= 0:
             raise ValueError(f"alpha must be >= 0, got {alpha!r}")
         self.alpha = float(alpha)
 
     def fit(self, x: np.ndarray, y: np.ndarray) -> "RidgeDecoder":
-        x, y = np.asarray(x, float), np.asarray(y, float)
-        self.mu_, self.sd_ = x.mean(axis=0), x.std(axis=0)
-        self.sd_[self.sd_ == 0] = 1.0
-        z = (x - self.mu_) / self.sd_
-        self.y_mu_ = y.mean(axis=0)
-        a = z.T @ z + self.alpha * np.eye(z.shape[1])
-        self.w_ = np.linalg.solve(a, z.T @ (y - self.y_mu_))
+        from sklearn.linear_model import LinearRegression, Ridge
+        from sklearn.pipeline import make_pipeline
+        from sklearn.preprocessing import StandardScaler
+
+        # alpha = 0 is ordinary least squares (Ridge warns and may be unstable there)
+        reg = Ridge(alpha=self.alpha) if self.alpha > 0 else LinearRegression()
+        self.model_ = make_pipeline(StandardScaler(), reg).fit(np.asarray(x, float), np.asarray(y, float))
         return self
 
     def predict(self, x: np.ndarray) -> np.ndarray:
-        return ((np.asarray(x, float) - self.mu_) / self.sd_) @ self.w_ + self.y_mu_
+        return self.model_.predict(np.asarray(x, float))
 
 
 class KalmanDecoder:

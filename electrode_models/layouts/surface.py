@@ -23,7 +23,7 @@ cortex (CSF, dura, skull, vessels). Contact discs face the cortex (normal -z) un
 Assumptions
 -----------
 - Contacts are flat discs at the given height; the carrier (silicone, polyimide, stent struts)
-  is not part of the geometry (use an image plane in `electrode_models.volume` for an
+  is not part of the geometry (use an image plane in `electrode_models.conductor` for an
   insulating backing).
 
 References

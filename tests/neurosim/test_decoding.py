@@ -62,3 +62,46 @@ def test_bin_events_counts():
     assert counts.tolist() == [[2, 0], [0, 2]] and t.tolist() == [0.0, 1.0]
     with pytest.raises(ValueError, match="bin_s must be > 0 s"):
         bin_events(np.array([0]), np.array([0]), 1, 30000.0, 0.0, 1.0)
+
+
+def test_kalman_recursion_converges_to_the_riccati_steady_state():
+    """Reference: the steady-state filter whose predicted covariance solves the discrete algebraic
+    Riccati equation (scipy.linalg.solve_discrete_are); the time-varying filter must reach it."""
+    from scipy.linalg import solve_discrete_are
+
+    from neurosim.decoding import KalmanDecoder
+
+    rng = np.random.default_rng(4)
+    a = np.array([[0.9, 0.1, 0.0], [-0.1, 0.9, 0.0], [0.0, 0.0, 1.0]])  # last state: the constant
+    w = np.diag([0.2, 0.2, 0.05])
+    h = rng.normal(0, 1, (6, 3))
+    q = np.diag(rng.uniform(0.5, 2.0, 6))
+    dec = KalmanDecoder()
+    dec.a_, dec.w_, dec.h_, dec.q_ = a, w, h, q
+    dec.x0_, dec.p0_ = np.array([0.0, 0.0, 1.0]), np.eye(3)
+    obs = rng.normal(0, 1, (600, 6))
+    out = dec.predict(obs)
+    p = solve_discrete_are(a.T, h.T, w, q)  # predicted (prior) covariance in steady state
+    k = p @ h.T @ np.linalg.inv(h @ p @ h.T + q)
+    x = dec.x0_.copy()
+    ref = np.empty_like(out)
+    for t in range(len(obs)):
+        x = a @ x
+        x = x + k @ (obs[t] - h @ x)
+        ref[t] = x[:-1]
+    # the gains converge geometrically: early bins differ, late bins agree to rounding
+    assert np.abs(out[:5] - ref[:5]).max() > 1e-3
+    assert np.allclose(out[-100:], ref[-100:], atol=1e-8)
+
+
+def test_ridge_matches_the_closed_form_on_z_scored_features():
+    """W = (ZᵀZ + αI)⁻¹ Zᵀ(Y - Ȳ) with Z the z-scored features (the textbook form)."""
+    rng = np.random.default_rng(2)
+    x = rng.normal(3, 2, size=(200, 4))
+    y = rng.normal(size=(200, 2))
+    alpha = 7.0
+    z = (x - x.mean(0)) / x.std(0)
+    w = np.linalg.solve(z.T @ z + alpha * np.eye(4), z.T @ (y - y.mean(0)))
+    x_new = rng.normal(3, 2, size=(10, 4))
+    expected = ((x_new - x.mean(0)) / x.std(0)) @ w + y.mean(0)
+    assert np.allclose(RidgeDecoder(alpha).fit(x, y).predict(x_new), expected, atol=1e-10)

@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pytest
 
-from electrode_models.volume import HalfSpaceConductor, InfiniteConductor
+from electrode_models.conductor import HalfSpaceConductor, InfiniteConductor
 
 
 @pytest.fixture
