@@ -180,8 +180,13 @@ class DriftingTemplates:
 
 def compute_drifting_templates(displacements_um, direction, cell_classes, positions_um, orientations,
                                probe_positions_um, probe_normals, site_radius_um: float,
-                               fs_hz: float, **template_kwargs) -> DriftingTemplates:
+                               fs_hz: float, max_bytes: float = 8 * 2**30,
+                               **template_kwargs) -> DriftingTemplates:
     """Templates for every probe displacement of the grid (cells shifted by ``-d * direction``).
+
+    The memory this needs (about twice the grid size times one template set) is estimated from
+    the undisplaced templates before the others are built; above ``max_bytes`` a ValueError says
+    how much and how to reduce it, instead of minutes of work ending in a MemoryError.
 
     Parameters
     ----------
@@ -208,6 +213,15 @@ def compute_drifting_templates(displacements_um, direction, cell_classes, positi
     # every displacement uses the undisplaced unit's alignment, so spike times stay consistent
     base = compute_templates(cell_classes, pos, orientations, probe_positions_um, probe_normals,
                              site_radius_um, fs_hz, **template_kwargs)
+    need = 2.0 * grid.size * base.waveforms_uV.nbytes
+    if need > max_bytes:
+        raise ValueError(
+            f"drifting templates need about {need / 2**30:.1f} GiB ({grid.size} displacement positions "
+            f"x {base.n_units} cells x {base.waveforms_uV.shape[1]} samples x "
+            f"{base.waveforms_uV.shape[2]} channels), more than max_bytes = {max_bytes / 2**30:.1f} GiB: "
+            f"use a coarser grid of displacements (implant.drift.grid_step_um, now "
+            f"{np.median(np.diff(grid)) if grid.size > 1 else 0:g} µm) or a smaller drift amplitude "
+            f"(implant.drift.amplitude_um, the grid spans {grid[0]:g} to {grid[-1]:g} µm)")
     per = [base if d == 0.0 else compute_templates(
         cell_classes, pos - d * u, orientations, probe_positions_um, probe_normals, site_radius_um,
         fs_hz, shift_samples=base.shift_samples, **template_kwargs) for d in grid]

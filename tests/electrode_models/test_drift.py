@@ -182,3 +182,22 @@ def test_errors(generate_drifting):
         inject_spikes_drifting(np.zeros((100, 2), np.float32), 0, [5], [0], dt, [0.0])
     with pytest.raises(ValueError, match=r"chunk_uV must be a C-contiguous float32"):
         inject_spikes_drifting(np.zeros((100, N_CH)), 0, [5], [0], dt, [0.0])
+
+
+def test_drift_grid_too_large_for_memory_is_refused_before_the_work():
+    """A 1000 µm zigzag on a 2 µm grid would need tens of GiB: a clear error, quickly."""
+    import time
+
+    import electrode_models as em
+
+    probe = em.make_probe("neuropixels1", num_channels=16)
+    pos = np.asarray(probe.contact_positions, float)
+    cells = pos[:5] + [0.0, 30.0, 0.0]
+    grid = np.arange(-1002.0, 1004.0, 2.0)
+    t = time.perf_counter()
+    with pytest.raises(ValueError, match=r"drifting templates need about .* GiB \(1003 displacement "
+                                         r"positions x 5 cells.*implant.drift.grid_step_um, now 2 µm"):
+        em.compute_drifting_templates(grid, np.array([0.0, 0.0, 1.0]), ["pyramidal"] * 5, cells,
+                                      np.tile([0.0, 0.0, 1.0], (5, 1)), pos,
+                                      np.tile([0.0, 1.0, 0.0], (16, 1)), 6.0, 30000.0, max_bytes=1e6)
+    assert time.perf_counter() - t < 30
