@@ -61,11 +61,13 @@ def sweep_designs(base: Design, vary: dict[str, list], zip_values: bool = False)
     """
     paths = list(vary)
     if zip_values:
-        lengths = {len(v) for v in vary.values()}
+        # a single value is held fixed across the points (broadcast), as NumPy does
+        lengths = {len(v) for v in vary.values()} - {1}
         if len(lengths) > 1:
-            raise DesignError(f"with zip, every --vary needs the same number of values; got "
-                              f"{ {p: len(v) for p, v in vary.items()} }")
-        combos = list(zip(*vary.values()))
+            raise DesignError(f"with zip, every --vary needs the same number of values (or one value, "
+                              f"held fixed); got { {p: len(v) for p, v in vary.items()} }")
+        n = lengths.pop() if lengths else 1
+        combos = list(zip(*(list(v) * n if len(v) == 1 else v for v in vary.values())))
     else:
         combos = list(itertools.product(*vary.values()))
     points = []

@@ -28,8 +28,11 @@ def test_grid_and_zip(tiny_design):
     zipped = sweep_designs(tiny_design, {"chip.adc.bits": [8, 10], "chip.detector.threshold_k": [4, 5]},
                            zip_values=True)
     assert [(c["chip.adc.bits"], c["chip.detector.threshold_k"]) for c, _ in zipped] == [(8, 4), (10, 5)]
+    # one value is held fixed across the zipped points
+    held = sweep_designs(tiny_design, {"chip.adc.bits": [8, 10], "chip.detector.threshold_k": [4]}, True)
+    assert [(c["chip.adc.bits"], c["chip.detector.threshold_k"]) for c, _ in held] == [(8, 4), (10, 4)]
     with pytest.raises(DesignError, match="same number of values"):
-        sweep_designs(tiny_design, {"chip.adc.bits": [8, 10], "chip.detector.threshold_k": [4]}, True)
+        sweep_designs(tiny_design, {"chip.adc.bits": [8, 10, 12], "chip.detector.threshold_k": [4, 5]}, True)
     with pytest.raises(DesignError, match=r"chip\.adc\.bits must be in \[1, 16\] bit, got 40"):
         sweep_designs(tiny_design, {"chip.adc.bits": [40]})
 
