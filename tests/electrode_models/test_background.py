@@ -148,14 +148,21 @@ def test_sparse_mixing_of_a_wide_array_matches_the_dense_correlation():
     # is local, so the generator applies it as a sparse matrix; same signal as the dense product
     grid = np.stack(np.meshgrid(np.arange(16) * 400.0, np.arange(16) * 400.0, [0.0]), -1).reshape(-1, 3)
     sparse = BackgroundNoise(grid, FS, 5.0, 11, length_constant_um=100.0)
-    assert sparse._sparse is not None and sparse._sparse[1].size < 0.25 * 256 ** 2
+    assert sparse._sparse is not None and sparse._sparse[1].size < 0.05 * 256 ** 2
     dense = BackgroundNoise(grid, FS, 5.0, 11, length_constant_um=100.0)
     dense._sparse = None
     a, b = np.zeros((4000, 256), np.float32), np.zeros((4000, 256), np.float32)
     sparse.add(a, 123)
     dense.add(b, 123)
-    assert np.abs(a - b).max() < 1e-4 * b.std()
+    # entries below 1e-3 of a row's largest are dropped: a small difference in the signal, and
+    # the correlation the sparse rows give stays within 3e-4 of exp(-d/lambda)
+    assert np.abs(a - b).max() < 1e-2 * b.std()
     m = correlation_mixing_matrix(grid, 100.0)
     d = np.linalg.norm(grid[:, None] - grid[None], axis=2)
+    indptr, indices, data = sparse._sparse
+    rows = np.zeros((256, 256))
+    for c in range(256):
+        rows[c, indices[indptr[c]:indptr[c + 1]]] = data[indptr[c]:indptr[c + 1]]
+    np.testing.assert_allclose(rows @ rows.T, np.exp(-d / 100.0), atol=3e-4)
     np.testing.assert_allclose(m @ m.T, np.exp(-d / 100.0), atol=1e-9)
     assert np.abs(m[0, d[0] > 1500.0]).max() < 1e-6 * np.abs(m[0]).max()  # local
