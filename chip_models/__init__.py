@@ -21,7 +21,9 @@ chunks so the result does not depend on the chunk size:
 9. `chip_report` -- one flat dict of a design's chip numbers.
 
 This package is a numerical library: arrays and floats in, arrays out. It does not import
-``neurosim``, ``electrode_models``, h5py, Dask or PyVista.
+``neurosim``, h5py, Dask or PyVista, and of ``electrode_models`` only the shared counter-based
+generator ``electrode_models._counter_rng`` (one SplitMix64 for every random stream of a run;
+tests/test_architecture.py).
 """
 
 from .adc import ADC

@@ -2,28 +2,18 @@
 
 from __future__ import annotations
 
-import numpy as np
 from numba import njit
 
-_GAMMA = np.uint64(0x9E3779B97F4A7C15)
-_M1 = np.uint64(0xBF58476D1CE4E5B9)
-_M2 = np.uint64(0x94D049BB133111EB)
-
-
-@njit(cache=True)
-def splitmix64(x):  # pragma: no cover - numba
-    """SplitMix64 finaliser of ``x + gamma`` (Steele et al. 2014), uint64 -> uint64."""
-    z = x + _GAMMA
-    z = (z ^ (z >> np.uint64(30))) * _M1
-    z = (z ^ (z >> np.uint64(27))) * _M2
-    return z ^ (z >> np.uint64(31))
+# The one counter-based generator of the numerical packages (the only electrode_models module
+# chip_models may import: tests/test_architecture.py).
+from electrode_models._counter_rng import uniform53, xor_hash
 
 
 @njit(cache=True)
 def uniform01(key, counter):  # pragma: no cover - numba
-    """Uniform in [0, 1) as a pure function of (key, counter): 53 bits of SplitMix64."""
-    z = splitmix64(key ^ (np.uint64(counter) * _GAMMA))
-    return float(z >> np.uint64(11)) * (1.0 / 9007199254740992.0)
+    """Uniform in [0, 1) as a pure function of (key, counter): 53 bits of
+    ``splitmix64(key ^ (counter * GAMMA))``."""
+    return uniform53(xor_hash(key, counter))
 
 
 @njit(cache=True)

@@ -4,13 +4,53 @@ from __future__ import annotations
 
 import math
 
+import numba
 import numpy as np
+from scipy import linalg
+
+# The one counter-based generator of the numerical packages (the only electrode_models module
+# chip_models may import: tests/test_architecture.py).
+from electrode_models._counter_rng import channel_keys
 
 from . import _noise_kernels
-from ._telemetry_kernels import splitmix64
 from ._validation import check_array, check_int, check_range
 
 __all__ = ["AmplifierNoise"]
+
+
+def _every_sample_arma(white_sigma: float, a: np.ndarray, b: np.ndarray):
+    """ARMA(k, k) ``y = (N(L) / D(L)) e``, ``e`` unit white, with the autocovariance of
+    ``white_sigma w + Σ_i b_i z_i / (1 - a_i L)`` (independent unit white ``w, z_i``; L the lag).
+
+    ``D = Π (1 - a_i L)``; ``D(L) x`` is the MA(k) process ``white_sigma D(L) w + Σ_i b_i
+    Π_{j≠i} (1 - a_j L) z_i`` of autocovariance ``γ_m``; ``N`` is its minimum-phase spectral
+    factor (the roots of ``z^k Γ(z)`` outside the unit circle; ``Γ > 0`` on the circle since
+    ``white_sigma > 0``), scaled so that ``Σ N_t² = γ_0``. Returns ``(N, D, M)``, ``M M^T`` the
+    stationary covariance of the transposed-direct-form-II state (discrete Lyapunov equation).
+    """
+    k = a.size
+    d = np.poly(a) if k else np.ones(1)           # coefficients of L^0 .. L^k
+    if k == 0 or white_sigma == 0.0:
+        return np.array([white_sigma]), np.ones(1), np.zeros((0, 0))
+    gam = white_sigma ** 2 * np.correlate(d, d, "full")[k:]
+    for i in range(k):
+        r = np.poly(np.delete(a, i))
+        gam[:k] += b[i] ** 2 * np.correlate(r, r, "full")[k - 1:]
+    roots = np.roots(np.concatenate([gam[::-1], gam[1:]]))
+    outside = roots[np.abs(roots) > 1.0]
+    if outside.size != k:
+        raise ValueError(f"the every-sample poles {a} could not be factorised (roots {roots})")
+    c = np.real(np.poly(1.0 / outside))           # Π (1 - L / ρ_j), L^0 .. L^k
+    num = c * math.sqrt(gam[0] / np.dot(c, c))
+    if not np.allclose(np.correlate(num, num, "full")[k:], gam, rtol=1e-8, atol=1e-12 * gam[0]):
+        raise ValueError(f"spectral factorisation of the every-sample poles {a} failed")
+    A = np.zeros((k, k))
+    A[:, 0] = -d[1:]
+    A[np.arange(k - 1), np.arange(1, k)] = 1.0
+    B = num[1:] - d[1:] * num[0]
+    P = linalg.solve_discrete_lyapunov(A, np.outer(B, B))
+    ev, V = np.linalg.eigh(0.5 * (P + P.T))
+    return num, d, np.ascontiguousarray(V * np.sqrt(np.clip(ev, 0.0, None)))
 
 
 class AmplifierNoise:
@@ -29,9 +69,15 @@ class AmplifierNoise:
     ``s[m] = a s[m-1] + b z[m]`` with ``a = exp(-2π f_i h_i / fs)``, ``b = σ_i sqrt(1 - a²)``
     every ``h_i`` samples and held in between (Voss-style multi-rate update, ``h_i`` the largest
     power of two with ``h_i <= fs / (64 f_i)``: the held images alias < ~1 % of the local 1/f
-    level, and the cost falls from one draw per pole per sample to about ``1 + 128 f_max / fs``
-    draws). Draws are counter-based, keyed by (seed, channel, pole, update index): chunked output
-    is bitwise the one-shot output, and the states start from their stationary law.
+    level). The white floor and the poles with ``h_i = 1`` (``f_i > fs / 64``) are generated
+    together as one ARMA(k, k) process driven by a single normal per sample, whose
+    autocovariance is exactly that of their sum (spectral factorisation of the MA part; the
+    sum of independent Gaussian AR(1) processes and white noise is Gaussian, so the law is the
+    same): the cost is about 1 + ``Σ_{h_i > 1} 1 / h_i`` (< 2) normals per sample and channel
+    instead of one per pole. Draws are counter-based, keyed by (seed, channel, stream, index)
+    through the shared generator (`electrode_models._counter_rng`, float32 Box-Muller whose
+    price is stated there): chunked output is bitwise the one-shot output for any thread
+    count, and the states start from their stationary law.
 
     Parameters
     ----------
@@ -96,13 +142,17 @@ class AmplifierNoise:
             self.a = self.b = self.poles_hz = np.zeros(0)
             self.hold_samples = np.zeros(0, dtype=np.int64)
         self.white_sigma_uV = self.density_uV_per_sqrt_hz * math.sqrt(self.fs_hz / 2.0)
-        self._keys = np.array([splitmix64(splitmix64(np.uint64(c)) ^ np.uint64(self.seed))
-                               for c in range(self.num_channels)], dtype=np.uint64)
+        fast = self.hold_samples == 1
+        self._held = (np.ascontiguousarray(self.a[~fast]), np.ascontiguousarray(self.b[~fast]),
+                      np.ascontiguousarray(self.hold_samples[~fast]))
+        self.arma_num, self.arma_den, self._arma_init = _every_sample_arma(
+            self.white_sigma_uV, self.a[fast], self.b[fast])
+        self._keys = channel_keys(np.uint64(self.seed), self.num_channels)
         self.reset()
 
     def reset(self) -> None:
         """Restart the stream at sample 0 (the states are redrawn there)."""
-        self._state = np.zeros((self.a.size, self.num_channels))
+        self._state = np.zeros((self._held[0].size + self.arma_num.size - 1, self.num_channels))
         self._samples_seen = 0
 
     def psd_uV2_per_hz(self, f_hz) -> np.ndarray:
@@ -116,9 +166,10 @@ class AmplifierNoise:
         x = check_array("x_uV", x_uV, ndim=2, shape=(None, self.num_channels))
         if x.dtype != np.float64 or not x.flags.c_contiguous:
             raise TypeError("x_uV must be a C-contiguous float64 array (added to in place)")
-        _noise_kernels.add_amplifier_noise(x, self._samples_seen, self._keys,
-                                           self.white_sigma_uV, self.a, self.b,
-                                           self.hold_samples, self._state)
+        block = max(16, -(-self.num_channels // numba.get_num_threads()))  # one block per thread
+        _noise_kernels.add_amplifier_noise(x, self._samples_seen, self._keys, *self._held,
+                                           self.arma_num, self.arma_den, self._arma_init,
+                                           self._state, block)
         self._samples_seen += x.shape[0]
         return x
 

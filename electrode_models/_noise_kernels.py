@@ -1,76 +1,82 @@
 """Counter-based Gaussian noise kernels (inputs trusted).
 
-Value at (global sample n, channel c) = Box-Muller of SplitMix64(key_c + (n // 2) * gamma),
-key_c = SplitMix64(SplitMix64(c) ^ seed): a pure function of (seed, n, c).
+Value at (global sample n, channel c) = ``normal_pair_f32(h)[n % 2]``,
+``h = splitmix64(key_c + (n // 2) * GAMMA)``, ``key_c = splitmix64(splitmix64(c) ^ seed)``: a pure
+function of (seed, n, c). The generator and the normal transform live in `_counter_rng`.
+
+Layout of the work: threads own disjoint blocks of sample pairs; for each pair the 64-bit words
+of all channels are hashed into two uint32 rows first (a loop LLVM vectorises with 64-bit lanes),
+then turned into normals and added (a second loop with 8 float32 lanes), so the float work is
+not held to the 4 lanes of the 64-bit hash. The (at most two) rows of a chunk whose pair
+straddles the chunk edge are done outside the threads by the same arithmetic. All of it is
+strict IEEE float32 (no fast-math), so a value does not depend on which loop, lane or thread
+computed it.
 """
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 from numba import njit, prange
 
-_GAMMA = np.uint64(0x9E3779B97F4A7C15)
-_M1 = np.uint64(0xBF58476D1CE4E5B9)
-_M2 = np.uint64(0x94D049BB133111EB)
-_S30 = np.uint64(30)
-_S27 = np.uint64(27)
-_S31 = np.uint64(31)
-_S32 = np.uint64(32)
-_LOW32 = np.uint64(0xFFFFFFFF)
-_INV32 = 1.0 / 4294967296.0
-_TWO_PI = 2.0 * math.pi
+# GAMMA, splitmix64 and channel_keys are re-exported for the drift kernels.
+from ._counter_rng import GAMMA as _GAMMA  # noqa: F401
+from ._counter_rng import channel_keys, hash_row, normal_pair_u32, splitmix64
+
+__all__ = ["add_noise_kernel", "channel_keys", "sparse_mix_kernel", "splitmix64"]
 
 
-@njit(cache=True, inline="always")
-def splitmix64(x):
-    """SplitMix64 finaliser of ``x + gamma`` (uint64 in, uint64 out; Steele et al. 2014)."""
-    z = x + _GAMMA
-    z = (z ^ (z >> _S30)) * _M1
-    z = (z ^ (z >> _S27)) * _M2
-    return z ^ (z >> _S31)
+@njit(cache=True, error_model="numpy")
+def _add_pair(hi, lo, sig, row0, row1):  # pragma: no cover - numba
+    for c in range(hi.shape[0]):
+        z0, z1 = normal_pair_u32(hi[c], lo[c])
+        row0[c] += sig[c] * z0
+        row1[c] += sig[c] * z1
 
 
-@njit(cache=True)
-def channel_keys(seed, n_channels):
-    """Per-channel 64-bit keys derived from ``seed`` (uint64)."""
-    keys = np.empty(n_channels, np.uint64)
-    for c in range(n_channels):
-        keys[c] = splitmix64(splitmix64(np.uint64(c)) ^ seed)
-    return keys
+@njit(cache=True, error_model="numpy")
+def _add_half_pair(hi, lo, sig, row, second):  # pragma: no cover - numba
+    for c in range(hi.shape[0]):
+        z0, z1 = normal_pair_u32(hi[c], lo[c])
+        row[c] += sig[c] * (z1 if second else z0)
 
 
-@njit(cache=True, parallel=True)
-def add_noise_kernel(chunk, start, sigma, keys, block_pairs):
-    """chunk[n - start, c] += sigma[c] * z(seed, n, c) for n in [start, start + n_samples)."""
+@njit(cache=True, parallel=True, error_model="numpy")
+def add_noise_kernel(chunk, start, sigma, keys, block_pairs):  # pragma: no cover - numba
+    """chunk[n - start, c] += sigma[c] * z(seed, n, c) for n in [start, start + n_samples).
+
+    ``chunk`` float32 (n_samples, n_channels) C-contiguous; ``sigma`` (n_channels,), any float
+    dtype (rounded to float32); ``keys`` from `channel_keys`; ``block_pairs`` pairs per thread
+    task (does not change the values).
+    """
     n = chunk.shape[0]
     n_ch = chunk.shape[1]
+    if n == 0:
+        return
+    sig = sigma.astype(np.float32)
     end = start + n
-    k_first = start // 2
-    k_last = (end - 1) // 2
-    n_pairs = k_last - k_first + 1
-    n_blocks = (n_pairs + block_pairs - 1) // block_pairs
+    k_full0 = (start + 1) // 2         # first pair with both samples in the chunk
+    k_full1 = end // 2                 # one past the last such pair
+    n_blocks = max(0, (k_full1 - k_full0 + block_pairs - 1) // block_pairs)
     for b in prange(n_blocks):
-        k0 = k_first + b * block_pairs
-        k1 = min(k_last + 1, k0 + block_pairs)
+        hi = np.empty(n_ch, np.uint32)
+        lo = np.empty(n_ch, np.uint32)
+        k0 = k_full0 + b * block_pairs
+        k1 = min(k_full1, k0 + block_pairs)
         for k in range(k0, k1):
-            n0 = 2 * k - start
-            ctr = np.uint64(k) * _GAMMA
-            for c in range(n_ch):
-                h = splitmix64(keys[c] + ctr)
-                u1 = (float(h >> _S32) + 0.5) * _INV32
-                u2 = (float(h & _LOW32) + 0.5) * _INV32
-                r = math.sqrt(-2.0 * math.log(u1)) * sigma[c]
-                th = _TWO_PI * u2
-                if n0 >= 0:
-                    chunk[n0, c] += r * math.cos(th)
-                if n0 + 1 < n:
-                    chunk[n0 + 1, c] += r * math.sin(th)
+            hash_row(keys, k, hi, lo)
+            _add_pair(hi, lo, sig, chunk[2 * k - start], chunk[2 * k + 1 - start])
+    hi = np.empty(n_ch, np.uint32)
+    lo = np.empty(n_ch, np.uint32)
+    if start % 2 == 1:                 # the chunk starts on the second sample of a pair
+        hash_row(keys, start // 2, hi, lo)
+        _add_half_pair(hi, lo, sig, chunk[0], True)
+    if end % 2 == 1:                   # the chunk ends on the first sample of a pair
+        hash_row(keys, (end - 1) // 2, hi, lo)
+        _add_half_pair(hi, lo, sig, chunk[n - 1], False)
 
 
 @njit(cache=True, parallel=True)
-def sparse_mix_kernel(y, indptr, indices, data, out):
+def sparse_mix_kernel(y, indptr, indices, data, out):  # pragma: no cover - numba
     """out[n, c] = sum_p data[p] * y[n, indices[p]] over p in [indptr[c], indptr[c + 1]) (CSR mixing)."""
     n = y.shape[0]
     n_out = indptr.shape[0] - 1

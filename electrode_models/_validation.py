@@ -3,7 +3,8 @@
 Every message names the parameter, what is allowed (with its unit) and the value given.
 Kernels trust their inputs; only public functions and classes call these helpers.
 (``chip_models`` keeps an identical copy: the numerical packages are independent of each
-other and of ``neurosim``, so they do not import a shared module.)
+other and of ``neurosim``; the one module they share is the counter-based generator
+``electrode_models._counter_rng``, which chip_models imports; validation is not shared.)
 """
 
 from __future__ import annotations

@@ -29,9 +29,10 @@ import math
 import numpy as np
 from numba import njit, prange
 
-# The SplitMix64 finaliser of the electrode noise generator: one counter-based generator for
-# every random stream of a run.
-from electrode_models._noise_kernels import splitmix64
+# The counter-based generator shared by every random stream of a run (SplitMix64):
+# ``_uniform(key, k)`` is the k-th uniform in (0, 1) of stream ``key``.
+from electrode_models._counter_rng import splitmix64
+from electrode_models._counter_rng import uniform_at as _uniform
 from electrode_models._validation import check_range
 
 __all__ = ["BLOCK_S", "SILENT_FRACTION", "SILENT_RANGE_HZ", "poisson_rates_hz", "poisson_spikes"]
@@ -45,15 +46,6 @@ SILENT_FRACTION = (0.07, 0.0)
 #: Range of near-silent rates, Hz (log-uniform): below 0.1 Hz, down to 0.01 Hz (Hromadka et al.
 #: 2008 report spontaneous rates below 0.01 Hz in some cells).
 SILENT_RANGE_HZ = (0.01, 0.1)
-_INV53 = 1.0 / 9007199254740992.0
-_S11 = np.uint64(11)
-_GAMMA = np.uint64(0x9E3779B97F4A7C15)
-
-
-@njit(cache=True, inline="always")
-def _uniform(key, k):
-    """The k-th uniform in (0, 1) of the stream ``key``."""
-    return (float(splitmix64(key + np.uint64(k) * _GAMMA) >> _S11) + 0.5) * _INV53
 
 
 @njit(cache=True)

@@ -1,5 +1,8 @@
 """AmplifierNoise: white level, 1/f slope and corner by Welch, chunk independence."""
 
+import math
+
+import numba
 import numpy as np
 import pytest
 from scipy import optimize, signal
@@ -45,6 +48,45 @@ def test_flicker_spectrum_slope_and_corner_welch():
     assert fc_fit == pytest.approx(fc, rel=0.10)
     assert sw_fit == pytest.approx(s_w, rel=0.05)
     np.testing.assert_allclose(gen.psd_uV2_per_hz([fc]), [2 * s_w])
+
+
+@pytest.mark.parametrize("fs, fc", [(30000.0, 100.0), (FS_HZ, 20.0), (20000.0, 1000.0)])
+def test_every_sample_arma_is_white_plus_fast_lorentzians(fs, fc):
+    """The ARMA part has the spectrum of white + the poles updated every sample, in closed form:
+    sigma_w^2 + sum_i b_i^2 / |1 - a_i e^{-i w}|^2 (each AR(1) of innovation b_i)."""
+    gen = AmplifierNoise(2, fs, 0.04, corner_hz=fc, seed=1)
+    fast = gen.hold_samples == 1
+    assert fast.any() and (~fast).any()
+    w = np.linspace(1e-4, np.pi, 2000)
+    _, h = signal.freqz(gen.arma_num, gen.arma_den, w)
+    target = gen.white_sigma_uV ** 2 + sum(
+        bi ** 2 / np.abs(1 - ai * np.exp(-1j * w)) ** 2 for ai, bi in zip(gen.a[fast], gen.b[fast]))
+    np.testing.assert_allclose(np.abs(h) ** 2, target, rtol=1e-8)
+    assert np.all(np.abs(np.roots(gen.arma_num)) < 1) and np.all(np.abs(np.roots(gen.arma_den)) < 1)
+
+
+def test_starts_stationary():
+    """Sample 0 over 20 000 channels: variance = sigma_w^2 + sum_i b_i^2 / (1 - a_i^2) (every
+    pole from its stationary law) within 5 standard errors, sqrt(2 / 20 000) relative."""
+    gen = AmplifierNoise(20_000, 30000.0, 0.03, corner_hz=100.0, seed=5)
+    x0 = gen.generate(2)[0]
+    total = gen.white_sigma_uV ** 2 + np.sum(gen.b ** 2 / (1 - gen.a ** 2))
+    assert np.var(x0) == pytest.approx(total, rel=5 * math.sqrt(2 / x0.size))
+
+
+def test_random_chunks_and_thread_counts_bitwise():
+    kw = dict(num_channels=70, fs_hz=30000.0, density_uV_per_sqrt_hz=0.03, corner_hz=100.0, seed=9)
+    one = AmplifierNoise(**kw).generate(20_000)
+    gen = AmplifierNoise(**kw)
+    cuts = np.diff(np.r_[0, np.sort(np.random.default_rng(0).choice(20_000, 30, replace=False)), 20_000])
+    np.testing.assert_array_equal(np.concatenate([gen.generate(int(m)) for m in cuts]), one)
+    old = numba.get_num_threads()
+    try:
+        for t in sorted({1, min(2, numba.config.NUMBA_NUM_THREADS), numba.config.NUMBA_NUM_THREADS}):
+            numba.set_num_threads(t)
+            np.testing.assert_array_equal(AmplifierNoise(**kw).generate(20_000), one)
+    finally:
+        numba.set_num_threads(old)
 
 
 @pytest.mark.parametrize("call, exc, match", [
