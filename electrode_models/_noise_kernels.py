@@ -24,6 +24,8 @@ from ._counter_rng import channel_keys, hash_row, normal_pair_u32, splitmix64
 
 __all__ = ["add_noise_kernel", "channel_keys", "sparse_mix_kernel", "splitmix64"]
 
+_MIX_TILE = 64  # samples per tile of sparse_mix_kernel
+
 
 @njit(cache=True, error_model="numpy")
 def _add_pair(hi, lo, sig, row0, row1):  # pragma: no cover - numba
@@ -77,12 +79,31 @@ def add_noise_kernel(chunk, start, sigma, keys, block_pairs):  # pragma: no cove
 
 @njit(cache=True, parallel=True)
 def sparse_mix_kernel(y, indptr, indices, data, out):  # pragma: no cover - numba
-    """out[n, c] = sum_p data[p] * y[n, indices[p]] over p in [indptr[c], indptr[c + 1]) (CSR mixing)."""
+    """out[n, c] = sum_p data[p] * y[n, indices[p]] over p in [indptr[c], indptr[c + 1]) (CSR mixing).
+
+    Tiles of ``_MIX_TILE`` samples are transposed into a (latent, tile) buffer so that each
+    multiply-add runs over the tile's samples, contiguous and vectorised, instead of gathering one
+    value at a time. Each output is summed in the order of ``p`` whatever the tiling or the
+    threads, so the result does not depend on either.
+    """
     n = y.shape[0]
+    n_in = y.shape[1]
     n_out = indptr.shape[0] - 1
-    for i in prange(n):
+    n_tiles = (n + _MIX_TILE - 1) // _MIX_TILE
+    for b in prange(n_tiles):
+        i0 = b * _MIX_TILE
+        m = min(_MIX_TILE, n - i0)
+        yt = np.zeros((n_in, _MIX_TILE), np.float32)
+        for t in range(m):
+            for j in range(n_in):
+                yt[j, t] = y[i0 + t, j]
+        acc = np.zeros(_MIX_TILE, np.float32)
         for c in range(n_out):
-            acc = np.float32(0.0)
+            acc[:] = 0.0
             for p in range(indptr[c], indptr[c + 1]):
-                acc += data[p] * y[i, indices[p]]
-            out[i, c] = acc
+                w = data[p]
+                row = yt[indices[p]]
+                for t in range(_MIX_TILE):
+                    acc[t] += w * row[t]
+            for t in range(m):
+                out[i0 + t, c] = acc[t]
