@@ -1,11 +1,26 @@
-"""Benchmark the end-to-end run and the per-chunk kernels.
+"""Benchmark the per-chunk chain: each stage against the memory floor, the chain against real time.
 
-Run:  .venv/bin/python benchmarks/bench_pipeline.py [--json out.json]
+Run:  .venv/bin/python benchmarks/bench_pipeline.py [--quick] [--channels 64 256 1024 4096]
+                                                   [--threads N] [--json out.json] [--end-to-end]
 
-1. The built-in default design end to end (stage wall times).
-2. One 1 s chunk at 30 kHz for 1024 channels: each stage of the electrode and chip path against
-   the memory-bound floor (copying the chunk), as in the design document's table.
-Numbers depend on the machine; the issue notes record them for the project's 2-core machine.
+The scene is the long-recording design (``benchmarks/long_recording_1024.toml``): a Utah-style
+array of ``side x side`` electrodes (8 x 8 = 64 ... 64 x 64 = 4096 channels, 400 µm pitch) over
+the cells within 60 µm of its tips (~53 per channel) firing as generated renewal processes
+(~300 spikes per second and channel), at 30 kHz, in chunks of 1 s. The cells, templates, noise
+levels and chip are those the pipeline builds for that design (default chip: 10-bit ADC, MAD
+threshold detector on the ADC codes).
+
+1. **Stages** at ``--stage-channels`` (1 024): each stage's best wall time per second of
+   recording, next to the copy of the float32 chunk measured in the same run (the memory-bound
+   floor). The spike feed is timed on chunks it has not served yet (each generates a block).
+2. **Chain** at each ``--channels``: one chunk through spike feed, injection, noise, front end
+   + ADC (fused, as without a multiplexer) and detector, best over consecutive new chunks, in ms
+   per second of recording and as a multiple of real time. Templates are pruned at 0 µV
+   (`electrode_models.prune_template_channels`: only padding columns go, the signal is the same).
+3. ``--end-to-end``: the built-in default design through ``neurosim.pipeline.run``.
+
+Numbers depend on the machine and its load; the header says which CPU, how many threads and the
+load average. Run it alone on the machine for numbers worth comparing.
 """
 
 from __future__ import annotations
@@ -13,53 +28,131 @@ from __future__ import annotations
 import argparse
 import json
 import time
+from pathlib import Path
 
 import numpy as np
 
-from _timing import best_of  # benchmarks/_timing.py (the script directory is on sys.path)
+from _timing import best_of, best_of_each, machine_line  # benchmarks/_timing.py (script dir on sys.path)
+
+DESIGN = Path(__file__).with_name("long_recording_1024.toml")
+FS_HZ = 30000.0
 
 
-def bench_kernels(num_channels=1024, fs_hz=30000.0, num_spikes=2000):
+def scene(num_channels: int, duration_s: float) -> dict:
+    """The long-recording design on a side x side Utah array: probe, streamed cells, templates,
+    noise levels and the default chip's stages."""
     import chip_models as cm
     import electrode_models as em
+    from neurosim.cortex import get_activity
+    from neurosim.design import load_design
+    from neurosim.electrodes import build_probe, get_templates, setup_electrodes
+    from neurosim.spike_feed import SpikeFeed
 
-    n = int(fs_hz)
-    rng = np.random.default_rng(0)
-    half = num_channels // 2  # two 512-channel shanks, 250 µm apart
-    probe = em.make_probe("neuropixels1", num_channels=half, tip_depth_um=6000.0)
-    pos = np.asarray(probe.contact_positions)
-    pos = np.concatenate([pos, pos + [250.0, 0, 0]])
-    normals = np.tile([0.0, 1.0, 0.0], (num_channels, 1))
-    cells = pos[rng.integers(0, num_channels, 500)] + rng.normal(0, 30, (500, 3)) + [0, 40, 0]
-    types = np.where(rng.random(500) < 0.8, "pyramidal", "interneuron")
-    ori = np.tile([0.0, 0.0, 1.0], (500, 1))
+    side = int(round(np.sqrt(num_channels)))
+    if side * side != num_channels:
+        raise ValueError(f"channel counts are side x side Utah arrays, got {num_channels}")
+    design = load_design(DESIGN).replace(**{
+        "recording.duration_s": duration_s, "implant.layout_params.rows": side,
+        "implant.layout_params.cols": side,
+        "population.max_neurons": max(100_000, 60 * num_channels)})  # ~54 cells per channel
     t0 = time.perf_counter()
-    templates = em.compute_templates(types, cells, ori, pos, normals, 6.77, fs_hz)
-    t_templates = time.perf_counter() - t0
-    spikes = np.sort(rng.integers(0, n, num_spikes)).astype(np.int64)
-    units = rng.integers(0, 500, num_spikes).astype(np.int64)
-    src = np.zeros((n, num_channels), np.float32)
-    em.add_gaussian_noise(src, 0, np.full(num_channels, 10.0), 2)  # a realistic chunk to process
-    buf = np.zeros((n, num_channels), np.float32)
-    sigma = np.full(num_channels, 10.0)
-    fe = cm.FrontEnd(fs_hz, num_channels)
-    adc = cm.ADC(10, 1000.0, fs_hz)
-    y = fe.process(src)
-    codes = adc.convert(y)
-    det = cm.MADThresholdDetector(num_channels, fs_hz, calibration_s=0.01)
-    det.process(codes[: int(0.02 * fs_hz)])
-    rows = {
-        "copy chunk (memory floor)": best_of(lambda: np.copyto(buf, src)),
-        f"inject {num_spikes} spikes x {templates.waveforms_uV.shape[1]} samples x "
-        f"{templates.waveforms_uV.shape[2]} ch": best_of(lambda: em.inject_spikes(buf, 0, spikes, units, templates)),
-        "gaussian noise (counter-based, numba)": best_of(lambda: em.add_gaussian_noise(buf, 0, sigma, 1)),
-        "numpy standard_normal float32 (reference)": best_of(
-            lambda: np.random.default_rng(1).standard_normal((n, num_channels), dtype=np.float32)),
-        "front end (band-pass, gain, clip)": best_of(lambda: fe.process(buf)),
-        "ADC": best_of(lambda: adc.convert(y)),
-        "MAD threshold detector": best_of(lambda: det.process(codes)),
-    }
-    return rows, t_templates, templates.waveforms_uV.shape[0]
+    setup = build_probe(design)
+    activity, _ = get_activity(design.population, duration_s, design.seed, setup.placement_positions_um)
+    elec = setup_electrodes(design, setup, activity.positions_um, 1)
+    cells = activity.template_cells()
+    templates = get_templates(cells.pop("cell_classes"), activity.positions_um, activity.orientations,
+                              setup.positions_um, setup.normals, float(setup.radius_um.mean()), FS_HZ,
+                              sigma_S_per_m=design.tissue.conductivity_S_per_m, use_cache=False,
+                              channel_gain=elec.signal_gain, **cells)
+    pruned = em.prune_template_channels(templates, 0.0)
+    chip = design.chip
+    fe = chip.front_end
+    return dict(
+        design=design, activity=activity, templates=templates, pruned=pruned,
+        feed=lambda: SpikeFeed(activity, FS_HZ, elec.cell_alive), sigma=elec.noise_sigma_uV,
+        front_end=lambda: cm.FrontEnd(FS_HZ, num_channels, gain_v_per_v=fe.gain_v_per_v,
+                                      highpass_hz=fe.highpass_hz, lowpass_hz=fe.lowpass_hz,
+                                      filter_order=fe.filter_order, output_swing_mV=fe.output_swing_mV,
+                                      recovery_s=fe.recovery_ms * 1e-3),
+        adc=cm.ADC(chip.adc.bits, fe.output_swing_mV, FS_HZ),
+        detector=lambda: cm.MADThresholdDetector(
+            num_channels, FS_HZ, threshold_k=chip.detector.threshold_k,
+            dead_time_s=chip.detector.dead_time_ms * 1e-3, calibration_s=chip.detector.calibration_s,
+            polarity=chip.detector.polarity, adaptive=chip.detector.adaptive,
+            adaptation_time_s=chip.detector.adaptation_time_s, quantisation_step=1.0),
+        setup_s=time.perf_counter() - t0, num_cells=activity.num_cells)
+
+
+class Chain:
+    """Buffers and stages for one stream: ``run(k)`` processes chunk k (1 s) from scratch."""
+
+    def __init__(self, sc: dict, num_channels: int, templates):
+        self.sc, self.templates = sc, templates
+        self.n = int(FS_HZ)
+        self.x = np.empty((self.n, num_channels), np.float32)
+        self.codes = np.empty((self.n, num_channels), np.int16)
+        self.feed, self.fe, self.det = sc["feed"](), sc["front_end"](), sc["detector"]()
+        self.spikes = 0
+
+    def run(self, k: int) -> None:
+        import electrode_models as em
+
+        start, stop, t = k * self.n, (k + 1) * self.n, self.templates
+        self.x.fill(0.0)
+        (s_in, u_in), own = self.feed.for_chunk(start, stop, t.nbefore, t.nafter)
+        em.inject_spikes(self.x, start, s_in, u_in, t)
+        em.add_gaussian_noise(self.x, start, self.sc["sigma"], 12345)
+        self.fe.process_codes(self.x, self.sc["adc"], out=self.codes)
+        self.det.process(self.codes)
+        self.spikes = own[1].size
+
+
+def stage_table(sc: dict, num_channels: int, repeats: int) -> dict:
+    """Best wall time of each stage on one 1 s chunk, s (see the module docstring)."""
+    import electrode_models as em
+
+    n = int(FS_HZ)
+    rows = {}
+    chain = Chain(sc, num_channels, sc["pruned"])
+    chain.run(0)  # compile, calibrate the detector
+    chain.run(1)
+    src = chain.x.copy()  # a realistic chunk: spikes + noise
+    buf = np.empty_like(src)
+    y = np.empty_like(src)
+    codes = np.empty((n, num_channels), np.int16)
+    t = sc["templates"]
+    feed = sc["feed"]()
+    (s_in, u_in), own = feed.for_chunk(n, 2 * n, t.nbefore, t.nafter)
+    fe, adc, det = sc["front_end"](), sc["adc"], chain.det
+    rows["copy chunk (memory floor)"] = best_of(lambda: np.copyto(buf, src), repeats)
+    rows["zero the chunk (fill)"] = best_of(lambda: buf.fill(0.0), repeats)
+    rows["spike feed: both windows of a new chunk"] = best_of_each(
+        lambda k: feed.for_chunk(k * n, (k + 1) * n, t.nbefore, t.nafter), range(2, 3 + repeats))
+    k_cols, k_live = t.waveforms_uV.shape[2], sc["pruned"].waveforms_uV.shape[2]
+    rows[f"inject {s_in.size} spikes, templates as computed ({k_cols} columns)"] = best_of(
+        lambda: em.inject_spikes(buf, n, s_in, u_in, t), repeats)
+    rows[f"inject, templates pruned at 0 µV ({k_live} column(s))"] = best_of(
+        lambda: em.inject_spikes(buf, n, s_in, u_in, sc["pruned"]), repeats)
+    rows["noise (counter-based Gaussian)"] = best_of(
+        lambda: em.add_gaussian_noise(buf, n, sc["sigma"], 1), repeats)
+    rows["front end (band-pass, gain, clip) into a buffer"] = best_of(
+        lambda: fe.process(src, out=y), repeats)
+    rows["front end, new output array (as before)"] = best_of(lambda: fe.process(src), repeats)
+    fe.process(src, out=y)
+    rows["ADC into a buffer"] = best_of(lambda: adc.convert(y, out=codes), repeats)
+    rows["front end + ADC fused (process_codes)"] = best_of(
+        lambda: fe.process_codes(src, adc, out=codes), repeats)
+    fe.process_codes(src, adc, out=codes)
+    rows["MAD threshold detector on the codes"] = best_of(lambda: det.process(codes), repeats)
+    rows["chain: all of the above, fused, pruned (new chunk each time)"] = best_of_each(
+        chain.run, range(2, 3 + repeats))
+    return rows, s_in.size
+
+
+def chain_time(sc: dict, num_channels: int, repeats: int) -> tuple[float, int]:
+    chain = Chain(sc, num_channels, sc["pruned"])
+    chain.run(0)  # compile, calibrate
+    return best_of_each(chain.run, range(1, 2 + repeats)), chain.spikes
 
 
 def bench_default_run():
@@ -69,26 +162,74 @@ def bench_default_run():
     return result.timings_s, result.summary
 
 
-def main():
-    ap = argparse.ArgumentParser()
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true", help="64/256/1024 channels, fewer repeats (< 1 min)")
+    ap.add_argument("--channels", type=int, nargs="+", default=None,
+                    help="channel counts of the chain (squares; default 64 256 1024 4096)")
+    ap.add_argument("--stage-channels", type=int, default=1024, help="channels of the stage table")
+    ap.add_argument("--repeats", type=int, default=None, help="timed repeats (default 5, quick 2)")
+    ap.add_argument("--threads", type=int, default=None, help="Numba threads (default: all)")
+    ap.add_argument("--end-to-end", action="store_true", help="also run the default design end to end")
     ap.add_argument("--json", help="also write the numbers to this JSON file")
-    args = ap.parse_args()
-    timings, summary = bench_default_run()
-    print("## Default design end to end (Utah 96 ch, 5 s @ 30 kHz)")
-    print(f"cells {summary['cells simulated']}, spikes {summary['spikes']}, F1 {summary['F1']:.3f}")
-    for k, v in timings.items():
-        print(f"  {k:<14s} {v:7.2f} s")
-    rows, t_templates, n_units = bench_kernels()
+    args = ap.parse_args(argv)
+    import numba
+
+    if args.threads:
+        numba.set_num_threads(args.threads)
+    channels = args.channels or ([64, 256, 1024] if args.quick else [64, 256, 1024, 4096])
+    repeats = args.repeats or (2 if args.quick else 5)
+    t_start = time.perf_counter()
+    out = {"machine": machine_line(), "repeats": repeats}
+    print(f"# bench_pipeline: {machine_line()}")
+    print(f"best of {repeats} (after a warm-up), 1 s chunks at {FS_HZ / 1e3:g} kHz\n")
+
+    scenes = {}
+    need = sorted(set(channels) | {args.stage_channels})
+    for c in need:
+        scenes[c] = scene(c, duration_s=float(repeats + 5))
+        print(f"scene {c:5d} ch: {scenes[c]['num_cells']:7d} cells, set-up {scenes[c]['setup_s']:5.1f} s",
+              flush=True)
+
+    c = args.stage_channels
+    rows, n_spikes = stage_table(scenes[c], c, repeats)
     floor = rows["copy chunk (memory floor)"]
-    print("\n## One 1 s chunk, 1024 channels @ 30 kHz (best of 5)")
-    print(f"templates for {n_units} cells x 1024 channels: {t_templates:.2f} s (incl. first-call compile)")
-    print("| step | ms per s of recording | x real time | x memory floor |")
+    print(f"\n## Stages, {c} channels, one 1 s chunk ({n_spikes} spikes touch it), "
+          f"{numba.get_num_threads()} thread(s)")
+    print("| stage | ms per s of recording | x memory floor | x real time |")
     print("|---|---|---|---|")
     for k, v in rows.items():
-        print(f"| {k} | {v * 1e3:.1f} | {1 / v:.0f}x | {v / floor:.1f} |")
+        print(f"| {k} | {v * 1e3:.1f} | {v / floor:.1f} | {1 / v:.0f} |")
+    out["stages_s"] = {"channels": c, "spikes": n_spikes, **rows}
+
+    print(f"\n## Chain (feed + inject + noise + front end/ADC + detector) vs real time, "
+          f"{numba.get_num_threads()} thread(s)")
+    print("| channels | cells | spikes per s | chain ms per s | memory floor ms | x real time |")
+    print("|---|---|---|---|---|---|")
+    out["chain"] = []
+    for c in channels:
+        sc = scenes[c]
+        t, spikes = chain_time(sc, c, repeats)
+        src = np.ones((int(FS_HZ), c), np.float32)  # not np.zeros: untouched pages read free
+        dst = np.empty_like(src)
+        fl = best_of(lambda: np.copyto(dst, src), repeats)
+        print(f"| {c} | {sc['num_cells']} | {spikes} | {t * 1e3:.0f} | {fl * 1e3:.1f} | {1 / t:.2f} |",
+              flush=True)
+        out["chain"].append({"channels": c, "cells": sc["num_cells"], "spikes": spikes, "chain_s": t,
+                             "floor_s": fl})
+        del src, dst
+    if args.end_to_end:
+        timings, summary = bench_default_run()
+        print("\n## Default design end to end (Utah 96 ch, 5 s @ 30 kHz)")
+        print(f"cells {summary['cells simulated']}, spikes {summary['spikes']}, F1 {summary['F1']:.3f}")
+        for k, v in timings.items():
+            print(f"  {k:<14s} {v:7.2f} s")
+        out["default_run_s"] = timings
+    print(f"\n(total {time.perf_counter() - t_start:.0f} s; {machine_line()})")
     if args.json:
         with open(args.json, "w") as f:
-            json.dump({"default_run_s": timings, "chunk_1024ch_s": rows}, f, indent=2)
+            json.dump(out, f, indent=2, default=float)
+    return out
 
 
 if __name__ == "__main__":

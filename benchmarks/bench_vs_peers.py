@@ -1,11 +1,13 @@
 """Recording generation: this project's electrode stage vs SpikeInterface's and MEArec's generators, same spec.
 
-Run:  .venv/bin/python benchmarks/bench_vs_peers.py [--duration-s 60] [--json out.json]
+Run:  .venv/bin/python benchmarks/bench_vs_peers.py [--quick] [--duration-s 30] [--json out.json]
 
 For each spec (channels, units) both tools produce the same thing — a (samples × channels)
 float32 µV recording at 30 kHz with Poisson spike trains of ``--rate-hz`` per unit, templates of
-units placed around a Neuropixels-like probe and white Gaussian noise of 10 µV rms — materialised
-chunk by chunk (1 s) in memory and discarded (a checksum keeps the work honest):
+units placed around a Neuropixels probe and white Gaussian noise of 10 µV rms — materialised
+chunk by chunk (1 s) in memory and discarded (a checksum keeps the work honest). The probe is a
+Neuropixels 1.0 shank up to 960 channels (its bank), beyond that a Neuropixels 2.0 four-shank
+probe (up to 5 120 sites, ``channels`` a multiple of 8):
 
 - **neurosim**: ``electrode_models.compute_templates`` (multi-compartment cells in a volume
   conductor, line sources, finite discs) + per chunk ``inject_spikes`` and counter-based
@@ -22,7 +24,10 @@ chunk by chunk (1 s) in memory and discarded (a checksum keeps the work honest):
   column says "not available (reason)".
 
 Times: ``setup`` (templates, spike trains, objects), ``generate`` (all chunks), total, and
-× real time. Numbers depend on the machine and its load (Numba uses all cores it is given).
+× real time. Numbers depend on the machine and its load: the output names the CPU, the Numba
+threads neurosim used (``--threads``; SpikeInterface's ``get_traces`` runs on one thread) and the
+recording duration. ``--quick`` (3 s recordings) checks that everything runs in well under a
+minute; the default (30 s) takes a few minutes.
 """
 
 from __future__ import annotations
@@ -40,16 +45,26 @@ from pathlib import Path
 
 import numpy as np
 
+from _timing import machine_line  # benchmarks/_timing.py (the script directory is on sys.path)
+
 logger = logging.getLogger("bench_vs_peers")
 
 NOISE_UV = 10.0
 FS_HZ = 30000.0
 
 
+#: Most channels of one Neuropixels 1.0 shank (its first bank).
+NP1_MAX_CHANNELS = 960
+
+
 def _probe(num_channels: int):
+    """Neuropixels 1.0 up to 960 channels, else Neuropixels 2.0 with its four shanks."""
     import electrode_models as em
 
-    probe = em.make_probe("neuropixels1", num_channels=num_channels)
+    if num_channels <= NP1_MAX_CHANNELS:
+        probe = em.make_probe("neuropixels1", num_channels=num_channels)
+    else:
+        probe = em.make_probe("neuropixels2", num_channels=num_channels, num_shanks_used=4)
     pos = np.asarray(probe.contact_positions, float)
     return probe, pos, em.contact_normals(probe), 12.0 / np.sqrt(np.pi)
 
@@ -153,7 +168,9 @@ def mearec_templates(num_channels, num_templates, cache_dir):
     """
     try:
         import MEArec as mr
-    except Exception as exc:  # ImportError, or a broken dependency at import
+    except ModuleNotFoundError as exc:
+        raise Unavailable(f"MEArec is not installed here ({exc}); pip install 'neurosim[bench]'") from exc
+    except Exception as exc:  # a broken dependency at import
         raise Unavailable(f"MEArec does not import ({type(exc).__name__}: {exc})") from exc
     probe = MEAREC_PROBES.get(num_channels)
     if probe is None:
@@ -244,16 +261,33 @@ def _ratio(r, base):
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--duration-s", type=float, default=60.0)
+    ap.add_argument("--duration-s", type=float, default=None, help="recording length, s (30; quick 3)")
+    ap.add_argument("--quick", action="store_true", help="3 s recordings (a check that runs in < 1 min)")
     ap.add_argument("--rate-hz", type=float, default=5.0)
-    ap.add_argument("--specs", default="32:100,384:250", help="channels:units,...")
+    ap.add_argument("--specs", default="32:100,384:250,1024:250", help="channels:units,...")
+    ap.add_argument("--threads", type=int, default=None, help="Numba threads of neurosim (default: all)")
     ap.add_argument("--json", default=None)
     ap.add_argument("--no-mearec", action="store_true", help="leave MEArec out")
     ap.add_argument("--mearec-cache", default=str(Path.home() / ".cache" / "neurosim" / "mearec"),
                     help="folder of MEArec's cell models and generated templates (made on first use)")
     args = ap.parse_args(argv)
+    if args.duration_s is None:
+        args.duration_s = 3.0 if args.quick else 30.0
     logging.basicConfig(level=logging.INFO, format="%(message)s")
+    import numba
+
+    if args.threads:
+        numba.set_num_threads(args.threads)
     specs = [tuple(int(v) for v in s.split(":")) for s in args.specs.split(",")]
+    for c, _ in specs:
+        if c > NP1_MAX_CHANNELS and c % 8:
+            ap.error(f"above {NP1_MAX_CHANNELS} channels the probe is a four-shank Neuropixels 2.0: "
+                     f"channels must be a multiple of 8, got {c}")
+    t_start = time.perf_counter()
+    header = (f"{args.duration_s:g} s at {FS_HZ / 1e3:g} kHz, {args.rate_hz:g} Hz per unit; "
+              f"neurosim on {numba.get_num_threads()} Numba thread(s), SpikeInterface get_traces on 1; "
+              f"{machine_line()}")
+    logger.info("# bench_vs_peers: %s", header)
     tools = [("neurosim", run_neurosim), ("spikeinterface", run_spikeinterface)]
     if not args.no_mearec:
         tools.append(("mearec", lambda *a: run_mearec(*a, cache_dir=args.mearec_cache)))
@@ -278,6 +312,7 @@ def main(argv=None):
                         r["setup_s"], r["generate_s"], r["total_s"], r["x_real_time"], r["num_spikes"])
             rows.append(r)
     names = {"neurosim": "neurosim", "spikeinterface": "SpikeInterface", "mearec": "MEArec"}
+    logger.info("\n## Recording generation, %s", header)
     peers = [name for name, _ in tools[1:]]
     lines = ["| channels | units | neurosim total (s) | "
              + " | ".join(f"{names[p]} total (s) | {names[p]} / neurosim" for p in peers)
@@ -287,10 +322,12 @@ def main(argv=None):
         lines.append(f"| {base['channels']} | {base['units']} | {_cell(base)} | "
                      + " | ".join(f"{_cell(r)} | {_ratio(r, base)}" for r in others) + " |")
     table = "\n".join(lines)
-    logger.info("\n%s", table)
+    logger.info("%s\n(ratio = peer total / neurosim total; %s; whole benchmark %.0f s)", table,
+                "probes: Neuropixels 1.0 up to 960 channels, Neuropixels 2.0 four-shank above",
+                time.perf_counter() - t_start)
     if args.json:
         with open(args.json, "w") as fh:
-            json.dump({"rows": rows, "table": table}, fh, indent=2)
+            json.dump({"rows": rows, "table": table, "header": header}, fh, indent=2)
     return rows
 
 

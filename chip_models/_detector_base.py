@@ -40,6 +40,7 @@ class CalibratedDetector:
         """Forget calibration, feature and dead-time state (start of a new stream)."""
         self._samples_seen = 0
         self._dead_remaining = np.zeros(self.num_channels, dtype=np.int64)
+        self._hits = None  # hit bitmap of the detection kernels, reused from chunk to chunk
         self._reset_feature()
         if self.calibration_samples > 0:
             self._cal_buffer = np.empty((self.calibration_samples, self.num_channels))
@@ -110,10 +111,15 @@ class CalibratedDetector:
         self._threshold = np.asarray(self._threshold_from(self._cal_buffer), float)
         self._cal_buffer = None
 
+    def _hit_bitmap(self, num_samples: int) -> np.ndarray:
+        self._hits = _kernels.hit_bitmap(num_samples, self.num_channels, self._hits)
+        return self._hits
+
     def _detect(self, feat):
         """Crossings of the fixed threshold with dead time in a calibrated chunk (local samples)."""
         return _kernels.threshold_detect(feat, self._threshold, self._dead_remaining,
-                                         self.dead_samples, _kernels.POLARITY_CODES[self._feature_polarity()])
+                                         self.dead_samples, _kernels.POLARITY_CODES[self._feature_polarity()],
+                                         self._hit_bitmap(len(feat)))
 
     def _feature_polarity(self) -> str:
         return self.polarity

@@ -6,67 +6,78 @@ into chunks of any size gives bitwise the same output as the whole stream at onc
 
 from __future__ import annotations
 
+import numba
 import numpy as np
-from numba import njit
+from numba import njit, prange, uint64
+
+from ._kernels import PACK8, PREFETCH_ROWS, prefetch_row, bitmap_events, channel_block, hit_bitmap
 
 #: median(|x|) / sigma for a zero-mean Gaussian (Quiroga et al. 2004).
 MAD_TO_SIGMA = 0.6745
 
 
-@njit(cache=True)
-def _adaptive_pass(x, med, eta, k_over_mad, dead_remaining, dead_samples, polarity, samples,
-                   channels, write):  # pragma: no cover - numba
+@njit(cache=True, parallel=True)
+def _adaptive_bits(x, med, eta, k_over_mad, dead_remaining, dead_samples, polarity, bits,
+                   block):  # pragma: no cover - numba
+    """`adaptive_mad_detect` into a hit bitmap (see `chip_models._kernels.threshold_detect`):
+    channel tasks of ``block`` channels (a multiple of 8), vectorised branch-free loops."""
     num_samples, num_channels = x.shape
-    count = 0
-    for n in range(num_samples):
-        for c in range(num_channels):
-            v = float(x[n, c])
-            a = abs(v)
-            m = med[c]
-            # detection against the threshold before this sample updates the estimate
-            thr = k_over_mad * m
-            if dead_remaining[c] > 0:
-                dead_remaining[c] -= 1
-            else:
-                if polarity == 0:
-                    hit = v < -thr
-                elif polarity == 1:
-                    hit = v > thr
-                else:
-                    hit = a > thr
-                if hit:
-                    if write:
-                        samples[count] = n
-                        channels[count] = c
-                    count += 1
-                    dead_remaining[c] = dead_samples
-            # sign-based quantile (median) tracker with a step proportional to the estimate
-            if a > m:
-                med[c] = m + eta * m
-            elif a < m:
-                med[c] = m - eta * m
-    return count
+    n_tasks = (num_channels + block - 1) // block
+    counts = np.zeros(n_tasks, np.int64)
+    sign = -1.0 if polarity == 0 else 1.0  # x < -thr  <=>  -x > thr (negation is exact)
+    both = polarity == 2
+    for ti in prange(n_tasks):
+        c0 = ti * block
+        w = min(block, num_channels - c0)
+        w8 = (w + 7) // 8
+        md = med[c0:c0 + w].copy()
+        dead = dead_remaining[c0:c0 + w].copy()
+        hit = np.zeros(w8 * 8, np.uint8)
+        hit64 = hit.view(np.uint64)
+        count = 0
+        for n in range(num_samples):
+            if n + PREFETCH_ROWS < num_samples:
+                for j in range(0, w, 64 // x.itemsize):
+                    prefetch_row(x, n + PREFETCH_ROWS, c0 + j)
+            xr = x[n, c0:c0 + w]
+            for j in range(uint64(w)):
+                v = float(xr[j])
+                a = abs(v)
+                m = md[j]
+                # detection against the threshold before this sample updates the estimate
+                thr = k_over_mad * m
+                d = dead[j]
+                h = (d <= 0) & ((a if both else sign * v) > thr)
+                dead[j] = dead_samples if h else (d - 1 if d > 0 else d)
+                # sign-based quantile (median) tracker with a step proportional to the estimate
+                md[j] = m + eta * m if a > m else (m - eta * m if a < m else m)
+                hit[j] = h
+                count += h
+            brow = bits[n, c0 // 8:c0 // 8 + w8]
+            for k in range(uint64(w8)):
+                brow[k] = np.uint8((hit64[k] * PACK8) >> uint64(56))
+        counts[ti] = count
+        med[c0:c0 + w] = md
+        dead_remaining[c0:c0 + w] = dead
+    return counts.sum()
 
 
-@njit(cache=True)
-def adaptive_mad_detect(x, med, eta, k_over_mad, dead_remaining, dead_samples,
-                        polarity):  # pragma: no cover - numba
+def adaptive_mad_detect(x, med, eta, k_over_mad, dead_remaining, dead_samples, polarity,
+                        scratch=None):
     """Threshold crossings against a running median(|x|) tracker, one chunk.
 
     ``med`` (float64, per channel) and ``dead_remaining`` (int64) are updated in place. The
     threshold at sample n is ``k_over_mad * med[c]`` with ``k_over_mad = k / 0.6745``; then
-    ``med += eta * med * sign(|x| - med)``. Returns (sample_index int64, channel int32),
-    chunk-local, sorted by sample then channel.
+    ``med += eta * med * sign(|x| - med)``. One pass over ``x`` (channel tasks in parallel)
+    marks the events in a hit bitmap (``scratch``, from `chip_models._kernels.hit_bitmap`, is
+    reused when given). Returns (sample_index int64, channel int32), chunk-local, sorted by
+    sample then channel, whatever the thread count.
     """
-    es = np.empty(0, dtype=np.int64)
-    ec = np.empty(0, dtype=np.int32)
-    count = _adaptive_pass(x, med.copy(), eta, k_over_mad, dead_remaining.copy(), dead_samples,
-                           polarity, es, ec, False)
-    samples = np.empty(count, dtype=np.int64)
-    channels = np.empty(count, dtype=np.int32)
-    _adaptive_pass(x, med, eta, k_over_mad, dead_remaining, dead_samples, polarity, samples,
-                   channels, True)
-    return samples, channels
+    num_samples, num_channels = x.shape
+    bits = hit_bitmap(num_samples, num_channels, scratch)
+    total = _adaptive_bits(x, med, eta, k_over_mad, dead_remaining, dead_samples, polarity, bits,
+                           channel_block(num_channels, numba.get_num_threads(), 1024))
+    return bitmap_events(bits, num_samples, num_channels, total)
 
 
 @njit(cache=True)

@@ -10,8 +10,12 @@ from __future__ import annotations
 
 import math
 
+import numba
 import numpy as np
-from numba import njit
+from llvmlite import ir
+from numba import njit, prange, types, uint64
+from numba.core import cgutils
+from numba.extending import intrinsic
 from scipy import constants
 
 #: Boltzmann constant, J/K.
@@ -26,28 +30,186 @@ POLARITY_CODES = {"negative": 0, "positive": 1, "both": 2}
 
 
 # ----------------------------------------------------------------------------- front end
+def channel_block(num_channels: int, num_threads: int, most: int = 512) -> int:
+    """Channels per task of the channel-parallel kernels: the channels split over the threads,
+    a multiple of 64 in [64, ``most``]. Wide tasks amortise each row's loop set-up (and the
+    front end's state, 2 x sections x 512 float64, stays in L1); any value gives the same
+    output, only the speed changes."""
+    per = -(-int(num_channels) // max(int(num_threads), 1))
+    return int(min(most, max(64, -(-per // 64) * 64)))
+
+
+@intrinsic
+def prefetch_row(typingctx, arr, row, col):  # pragma: no cover - compiled
+    """Hint the CPU to fetch the cache line of ``arr[row, col]`` (2-D array; no fault, no effect
+    on results). Rows of a (samples, channels) chunk are 4 KiB apart at 1 024 channels, so the
+    hardware prefetcher, which stays inside a 4 KiB page, does not see the next row coming."""
+    sig = types.void(arr, row, col)
+
+    def codegen(context, builder, signature, args):
+        aryty = signature.args[0]
+        ary = context.make_array(aryty)(context, builder, args[0])
+        ptr = cgutils.get_item_pointer2(context, builder, data=ary.data,
+                                        shape=cgutils.unpack_tuple(builder, ary.shape),
+                                        strides=cgutils.unpack_tuple(builder, ary.strides),
+                                        layout=aryty.layout, inds=[args[1], args[2]],
+                                        wraparound=False, boundscheck=False)
+        i8p = ir.IntType(8).as_pointer()
+        i32 = ir.IntType(32)
+        fn = cgutils.get_or_insert_function(
+            builder.module, ir.FunctionType(ir.VoidType(), [i8p, i32, i32, i32]), "llvm.prefetch")
+        builder.call(fn, [builder.bitcast(ptr, i8p), i32(0), i32(3), i32(1)])
+        return context.get_dummy_value()
+
+    return sig, codegen
+
+
+PREFETCH_ROWS = 4
+
+
+@njit(cache=True, parallel=True)
+def bandpass_gain_clip(x, sos, zi, gain_mV_per_uV, swing_mV, recovery_samples, hold,
+                       out, sat_count, codes, nan_count, lsb_mV, code_lo, code_hi,
+                       block):  # pragma: no cover - numba
+    """Causal SOS band-pass, gain and saturation with overload recovery, per sample and channel.
+
+    x : float or int array (num_samples, num_channels), µV. sos : (num_sections, 6), a0 = 1.
+    zi : float64 (num_sections, 2, num_channels), transposed direct-form-II state, updated.
+    gain_mV_per_uV : ``gain_v_per_v * 1e-3``. swing_mV : output rail.
+    Whenever the unclipped output is beyond a rail the output is that rail and a per-channel
+    counter is set to ``recovery_samples``; while it is positive the output stays at the last
+    rail (the amplifier recovering from overload) and the counter counts down. With
+    ``recovery_samples = 0`` this is a plain clip. ``hold`` (float64, shape (2, num_channels):
+    remaining samples, rail value) is updated in place. ``out`` (float32, mV; shape of ``x``, or
+    (0, 0) to skip it) is written; ``sat_count`` (int64, per channel) counts samples at a rail
+    (clipped or holding). ``codes`` (int16, shape of ``x``, or (0, 0) to skip) receives the ADC
+    code of the float32 output, exactly as `quantise` (``lsb_mV``, ``code_lo``, ``code_hi``);
+    ``nan_count`` (int64, per channel; used with ``codes``) counts NaN outputs (code 0).
+
+    Channels are independent: tasks of ``block`` channels each run the whole chunk with their
+    state in a small local array (vectorised loops over the block's channels), so the output is
+    bitwise that of a sample-by-sample, channel-by-channel loop for any block and thread count.
+    Non-finite input leaves the state of the first section non-finite (every IEEE operation
+    with inf or NaN gives inf or NaN), which the caller checks instead of a pass over ``x``.
+    """
+    num_samples, num_channels = x.shape
+    num_sections = sos.shape[0]
+    write_out = out.shape[0] > 0
+    write_codes = codes.shape[0] > 0
+    lo = float(code_lo)
+    hi = float(code_hi)
+    n_blocks = (num_channels + block - 1) // block
+    for bi in prange(n_blocks):
+        c0 = bi * block
+        w = min(block, num_channels - c0)
+        uw = uint64(w)
+        # the block's state, flat: section s at [2 s w, (2 s + 1) w) and [(2 s + 1) w, (2 s + 2) w)
+        z = np.empty(2 * num_sections * w)
+        for s in range(num_sections):
+            for j in range(w):
+                z[2 * s * w + j] = zi[s, 0, c0 + j]
+                z[(2 * s + 1) * w + j] = zi[s, 1, c0 + j]
+        h_left = hold[0, c0:c0 + w].copy()
+        h_rail = hold[1, c0:c0 + w].copy()
+        sat = np.zeros(w, np.int64)
+        nan = np.zeros(w, np.int64)
+        v = np.empty(w)
+        for n in range(num_samples):
+            if n + PREFETCH_ROWS < num_samples:
+                for j in range(0, w, 16):
+                    prefetch_row(x, n + PREFETCH_ROWS, c0 + j)
+            xr = x[n, c0:c0 + w]
+            for j in range(uw):
+                v[j] = float(xr[j])
+            for s in range(num_sections):
+                b0, b1, b2 = sos[s, 0], sos[s, 1], sos[s, 2]
+                a1, a2 = sos[s, 4], sos[s, 5]
+                o0 = uint64(2 * s * w)
+                o1 = o0 + uw
+                for j in range(uw):
+                    vj = v[j]
+                    y = b0 * vj + z[o0 + j]
+                    z[o0 + j] = b1 * vj - a1 * y + z[o1 + j]
+                    z[o1 + j] = b2 * vj - a2 * y
+                    v[j] = y
+            if recovery_samples == 0:
+                for j in range(uw):
+                    g = v[j] * gain_mV_per_uV
+                    over = (g > swing_mV) | (g < -swing_mV)
+                    rail = swing_mV if g > 0 else -swing_mV
+                    v[j] = rail if over else g
+                    sat[j] += 1 if over else 0
+            else:
+                for j in range(uw):
+                    g = v[j] * gain_mV_per_uV
+                    over = (g > swing_mV) | (g < -swing_mV)
+                    rail = swing_mV if g > 0 else -swing_mV
+                    left = h_left[j]
+                    holding = (not over) & (left > 0)
+                    v[j] = rail if over else (h_rail[j] if holding else g)
+                    h_left[j] = recovery_samples if over else (left - 1 if holding else left)
+                    h_rail[j] = rail if over else h_rail[j]
+                    sat[j] += 1 if (over | holding) else 0
+            if write_out:
+                orow = out[n, c0:c0 + w]
+                for j in range(uw):
+                    orow[j] = v[j]
+            if write_codes:
+                crow = codes[n, c0:c0 + w]
+                for j in range(uw):
+                    q = np.rint(float(np.float32(v[j])) / lsb_mV)
+                    nan[j] += 1 if q != q else 0
+                    q = lo if q < lo else q
+                    q = hi if q > hi else q
+                    crow[j] = np.int16(0.0 if q != q else q)
+        for s in range(num_sections):
+            for j in range(w):
+                zi[s, 0, c0 + j] = z[2 * s * w + j]
+                zi[s, 1, c0 + j] = z[(2 * s + 1) * w + j]
+        for j in range(w):
+            hold[0, c0 + j] = h_left[j]
+            hold[1, c0 + j] = h_rail[j]
+            sat_count[c0 + j] += sat[j]
+        if write_codes:
+            for j in range(w):
+                nan_count[c0 + j] += nan[j]
+
+
+_QUANTISE_BLOCK = 1 << 16
+
+
 @njit(cache=True)
+def _quantise_range(y_flat, lsb_mV, lo, hi, codes_flat, i0, i1):  # pragma: no cover - numba
+    found_nan = False
+    for i in range(uint64(i0), uint64(i1)):  # unsigned: no negative-index handling, vectorises
+        q = np.rint(float(y_flat[i]) / lsb_mV)
+        if q != q:
+            found_nan = True
+        q = lo if q < lo else q
+        q = hi if q > hi else q
+        codes_flat[i] = np.int16(0.0 if q != q else q)
+    return found_nan
+
+
+@njit(cache=True, parallel=True)
 def quantise(y_flat, lsb_mV, bits, codes_flat):  # pragma: no cover - numba
     """Bipolar mid-tread quantiser: ``code = clip(rint(y / lsb), -2^(b-1), 2^(b-1) - 1)``.
 
     ``rint`` rounds halves to even; +/-inf go to the rails. ``y_flat`` is any 1-D real array,
-    ``codes_flat`` an int16 array of the same size, written. Returns True if a NaN was met
-    (its code is left undefined; the caller rejects the input).
+    ``codes_flat`` an int16 array of the same size, written (in parallel blocks; each value
+    is independent). Returns True if a NaN was met (its code is 0; the caller rejects the
+    input).
     """
-    lo = -(2 ** (bits - 1))
-    hi = 2 ** (bits - 1) - 1
-    found_nan = False
-    for i in range(y_flat.size):
-        q = np.rint(float(y_flat[i]) / lsb_mV)
-        if q != q:
-            found_nan = True
-            q = 0.0
-        elif q < lo:
-            q = lo
-        elif q > hi:
-            q = hi
-        codes_flat[i] = np.int16(q)
-    return found_nan
+    lo = float(-(2 ** (bits - 1)))
+    hi = float(2 ** (bits - 1) - 1)
+    n = y_flat.size
+    n_blocks = (n + _QUANTISE_BLOCK - 1) // _QUANTISE_BLOCK
+    found = np.zeros(n_blocks, np.bool_)
+    for b in prange(n_blocks):
+        i0 = b * _QUANTISE_BLOCK
+        found[b] = _quantise_range(y_flat, lsb_mV, lo, hi, codes_flat, i0,
+                                   min(n, i0 + _QUANTISE_BLOCK))
+    return found.any()
 
 
 # ----------------------------------------------------------------------------- detector
@@ -56,41 +218,95 @@ def mad_sigma(x: np.ndarray) -> np.ndarray:
     return np.median(np.abs(x), axis=0) / MAD_TO_SIGMA
 
 
-@njit(cache=True)
-def _detect_pass(x, threshold, dead_remaining, dead_samples, polarity, samples, channels,
-                 write):  # pragma: no cover - numba
+PACK8 = np.uint64(0x0102040810204080)  # (8 bytes of 0/1) * PACK8 >> 56: byte b -> bit b
+
+
+def hit_bitmap(num_samples: int, num_channels: int, scratch=None) -> np.ndarray:
+    """A uint8 hit bitmap for `threshold_detect` (rows padded to whole 64-bit words; padding
+    never read), reusing ``scratch`` (an earlier one of the same channel count) when it has
+    enough rows: the kernels rewrite every byte of a channel in the rows they use."""
+    width = -(-num_channels // 64) * 8
+    if scratch is not None and scratch.shape[0] >= num_samples and scratch.shape[1] == width:
+        return scratch
+    return np.zeros((max(num_samples, 1), width), np.uint8)
+
+
+@njit(cache=True, parallel=True)
+def _threshold_bits(x, threshold, dead_remaining, dead_samples, polarity, bits,
+                    block):  # pragma: no cover - numba
+    """Threshold crossings with dead time into a bitmap: bit ``c % 8`` of ``bits[n, c // 8]`` is
+    set for an event at (n, c). Tasks of ``block`` channels (a multiple of 8: a task owns whole
+    bytes) each run the whole chunk (channels are independent), with vectorised, branch-free
+    loops; returns the event count."""
     num_samples, num_channels = x.shape
-    count = 0
-    for n in range(num_samples):
-        for c in range(num_channels):
-            if dead_remaining[c] > 0:
-                dead_remaining[c] -= 1
-                continue
-            v = float(x[n, c])
-            thr = threshold[c]
-            if polarity == 0:
-                hit = v < -thr
-            elif polarity == 1:
-                hit = v > thr
-            else:
-                hit = abs(v) > thr
-            if hit:
-                if write:
-                    samples[count] = n
-                    channels[count] = c
-                count += 1
-                dead_remaining[c] = dead_samples
-    return count
+    n_tasks = (num_channels + block - 1) // block
+    counts = np.zeros(n_tasks, np.int64)
+    sign = -1.0 if polarity == 0 else 1.0  # x < -thr  <=>  -x > thr (negation is exact)
+    both = polarity == 2
+    for ti in prange(n_tasks):
+        c0 = ti * block
+        w = min(block, num_channels - c0)
+        w8 = (w + 7) // 8
+        thr = threshold[c0:c0 + w].copy()
+        dead = dead_remaining[c0:c0 + w].copy()
+        hit = np.zeros(w8 * 8, np.uint8)  # tail bytes stay 0
+        hit64 = hit.view(np.uint64)
+        count = 0
+        for n in range(num_samples):
+            if n + PREFETCH_ROWS < num_samples:
+                for j in range(0, w, 64 // x.itemsize):
+                    prefetch_row(x, n + PREFETCH_ROWS, c0 + j)
+            xr = x[n, c0:c0 + w]
+            for j in range(uint64(w)):
+                v = float(xr[j])
+                s = abs(v) if both else sign * v
+                d = dead[j]
+                h = (d <= 0) & (s > thr[j])  # armed and beyond the threshold
+                dead[j] = dead_samples if h else (d - 1 if d > 0 else d)
+                hit[j] = h
+                count += h
+            brow = bits[n, c0 // 8:c0 // 8 + w8]
+            for k in range(uint64(w8)):  # 8 hit bytes (0/1) -> one byte, channel 8k + b at bit b
+                brow[k] = np.uint8((hit64[k] * PACK8) >> uint64(56))
+        counts[ti] = count
+        dead_remaining[c0:c0 + w] = dead
+    return counts.sum()
 
 
 @njit(cache=True)
-def threshold_detect(x, threshold, dead_remaining, dead_samples, polarity):  # pragma: no cover - numba
+def bitmap_events(bits, num_samples, num_channels, total):  # pragma: no cover - numba
+    """The events of a hit bitmap, sorted by sample then channel: (sample int64, channel int32).
+
+    Only the bytes of channels ``< num_channels`` are read (the padding of a row is ignored);
+    ``total`` is the event count the kernel returned.
+    """
+    samples = np.empty(total, np.int64)
+    channels = np.empty(total, np.int32)
+    n_bytes = (num_channels + 7) // 8
+    words = (n_bytes + 7) // 8
+    k = 0
+    for n in range(num_samples):
+        row64 = bits[n].view(np.uint64)
+        for i in range(words):
+            if row64[i] == 0:
+                continue
+            for byte in range(i * 8, min(i * 8 + 8, n_bytes)):
+                b = bits[n, byte]
+                for bit in range(8):
+                    if (b >> bit) & 1 and k < total:
+                        samples[k] = n
+                        channels[k] = byte * 8 + bit
+                        k += 1
+    return samples, channels
+
+
+def threshold_detect(x, threshold, dead_remaining, dead_samples, polarity, scratch=None):
     """Threshold crossing with a per-channel dead time, one chunk.
 
-    Samples outer, channels inner: rows of the (num_samples, num_channels) array are read
-    contiguously and events come out sorted by sample, then channel. Channels are independent,
-    so this order gives the same events as a channel-by-channel loop. Two passes: the first
-    counts the events on a copy of the dead-time state, the second fills exact-size outputs.
+    A channel fires at the first sample beyond its threshold while armed, then ignores the next
+    ``dead_samples`` samples. One vectorised pass over ``x`` (channel tasks in parallel) marks
+    the events in a bitmap; the events are then read from it in (sample, channel) order, the
+    order of a sample-by-sample, channel-by-channel loop, whatever the thread count.
 
     Parameters
     ----------
@@ -102,19 +318,19 @@ def threshold_detect(x, threshold, dead_remaining, dead_samples, polarity):  # p
         Samples ignored after each detection.
     polarity : int
         0: ``x < -thr``; 1: ``x > thr``; 2: ``|x| > thr``.
+    scratch : np.ndarray, optional
+        A bitmap from `hit_bitmap` to reuse.
 
     Returns
     -------
     sample_index : int64 array (chunk-local), channel : int32 array.
     """
-    empty_s = np.empty(0, dtype=np.int64)
-    empty_c = np.empty(0, dtype=np.int32)
-    count = _detect_pass(x, threshold, dead_remaining.copy(), dead_samples, polarity,
-                         empty_s, empty_c, False)
-    samples = np.empty(count, dtype=np.int64)
-    channels = np.empty(count, dtype=np.int32)
-    _detect_pass(x, threshold, dead_remaining, dead_samples, polarity, samples, channels, True)
-    return samples, channels
+    num_samples, num_channels = x.shape
+    bits = hit_bitmap(num_samples, num_channels, scratch)
+    total = _threshold_bits(x, np.ascontiguousarray(threshold, np.float64), dead_remaining,
+                            dead_samples, polarity, bits,
+                            channel_block(num_channels, numba.get_num_threads(), 1024))
+    return bitmap_events(bits, num_samples, num_channels, total)
 
 
 # ----------------------------------------------------------------------------- power
@@ -137,41 +353,3 @@ def amplifier_current_A(nef: float, noise_V_rms: float, bandwidth_hz: float,
 def walden_power_W(fom_J_per_step: float, enob_bits: float, fs_hz: float) -> float:
     """Walden ADC power ``P = FoM 2^ENOB fs`` in W."""
     return fom_J_per_step * 2.0 ** enob_bits * fs_hz
-
-
-@njit(cache=True)
-def bandpass_gain_clip(x, sos, zi, gain_mV_per_uV, swing_mV, recovery_samples, hold,
-                       out, sat_count):  # pragma: no cover - numba
-    """Causal SOS band-pass, gain and saturation with overload recovery, per sample and channel.
-
-    x : float array (num_samples, num_channels), µV. sos : (num_sections, 6), a0 = 1.
-    zi : float64 (num_sections, 2, num_channels), transposed direct-form-II state, updated.
-    gain_mV_per_uV : ``gain_v_per_v * 1e-3``. swing_mV : output rail.
-    Whenever the unclipped output is beyond a rail the output is that rail and a per-channel
-    counter is set to ``recovery_samples``; while it is positive the output stays at the last
-    rail (the amplifier recovering from overload) and the counter counts down. With
-    ``recovery_samples = 0`` this is a plain clip. ``hold`` (float64, shape (2, num_channels):
-    remaining samples, rail value) is updated in place. ``out`` (float32, mV) is written;
-    ``sat_count`` (int64, per channel) counts samples at a rail (clipped or holding).
-    """
-    num_samples, num_channels = x.shape
-    num_sections = sos.shape[0]
-    for n in range(num_samples):
-        for c in range(num_channels):
-            v = float(x[n, c])
-            for s in range(num_sections):
-                y = sos[s, 0] * v + zi[s, 0, c]
-                zi[s, 0, c] = sos[s, 1] * v - sos[s, 4] * y + zi[s, 1, c]
-                zi[s, 1, c] = sos[s, 2] * v - sos[s, 5] * y
-                v = y
-            v = v * gain_mV_per_uV
-            if v > swing_mV or v < -swing_mV:
-                v = swing_mV if v > 0 else -swing_mV
-                hold[0, c] = recovery_samples
-                hold[1, c] = v
-                sat_count[c] += 1
-            elif hold[0, c] > 0:
-                hold[0, c] -= 1
-                v = hold[1, c]
-                sat_count[c] += 1
-            out[n, c] = v

@@ -83,23 +83,34 @@ class ADC:
         """Highest code, ``2**(bits-1) - 1``."""
         return 2 ** (self.bits - 1) - 1
 
-    def convert(self, y_mV) -> np.ndarray:
+    def convert(self, y_mV, out: np.ndarray | None = None) -> np.ndarray:
         """Quantise an analog voltage.
 
         Parameters
         ----------
         y_mV : array_like
-            Input voltage in mV (any shape, e.g. (num_samples, num_channels)).
+            Input voltage in mV (any shape, e.g. (num_samples, num_channels)), no NaN.
+        out : np.ndarray of int16, same shape, C-contiguous, optional
+            Where to write the codes (a buffer reused from chunk to chunk); on an error its
+            content is undefined.
 
         Returns
         -------
         np.ndarray of int16, same shape
-            Codes in ``[code_min, code_max]``.
+            Codes in ``[code_min, code_max]`` (``out`` when given).
         """
         y = check_array("y_mV", y_mV)
         if y.dtype.kind not in "iuf":
             raise TypeError(f"y_mV must be a real array (mV), got dtype {y.dtype}")
-        codes = np.empty(y.shape, dtype=np.int16)
+        if out is None:
+            codes = np.empty(y.shape, dtype=np.int16)
+        elif not isinstance(out, np.ndarray) or out.dtype != np.int16 or out.shape != y.shape \
+                or not out.flags.c_contiguous or not out.flags.writeable:
+            raise ValueError(f"out must be a writeable C-contiguous int16 array of shape {y.shape}, "
+                             f"got {type(out).__name__} {getattr(out, 'dtype', None)} "
+                             f"{getattr(out, 'shape', None)}")
+        else:
+            codes = out
         if _kernels.quantise(np.ascontiguousarray(y).reshape(-1), self.lsb_mV, self.bits,
                              codes.reshape(-1)):
             raise ValueError("y_mV must not contain NaN (mV)")

@@ -194,7 +194,8 @@ class MADThresholdDetector(CalibratedDetector):
             return super()._detect(x)
         return _detector_kernels.adaptive_mad_detect(
             x, self._median, self._eta, self.threshold_k / _kernels.MAD_TO_SIGMA,
-            self._dead_remaining, self.dead_samples, _kernels.POLARITY_CODES[self.polarity])
+            self._dead_remaining, self.dead_samples, _kernels.POLARITY_CODES[self.polarity],
+            self._hit_bitmap(len(x)))
 
     def _finish_calibration(self) -> None:
         self._sigma = _kernels.mad_sigma(self._cal_buffer) if self.quantisation_step is None else \

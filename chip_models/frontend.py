@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+import numba
 import numpy as np
 from scipy import signal
 
@@ -133,38 +134,113 @@ class FrontEnd:
         arr = check_array(name, x, ndim=len(shape), shape=shape)
         if arr.dtype.kind not in "iuf":
             raise TypeError(f"{name} must be a real array (µV), got dtype {arr.dtype}")
-        if arr.dtype.kind == "f" and not np.all(np.isfinite(arr)):
-            raise ValueError(f"{name} must be finite (µV), got NaN or inf values")
         return arr
 
-    def process(self, x_uV) -> np.ndarray:
+    @staticmethod
+    def _check_out(name: str, out, shape, dtype) -> np.ndarray:
+        if not isinstance(out, np.ndarray) or out.dtype != dtype or out.shape != shape \
+                or not out.flags.c_contiguous or not out.flags.writeable:
+            raise ValueError(f"{name} must be a writeable C-contiguous {np.dtype(dtype).name} array of "
+                             f"shape {shape}, got {type(out).__name__} {getattr(out, 'dtype', None)} "
+                             f"{getattr(out, 'shape', None)}")
+        return out
+
+    def _input(self, x_uV) -> np.ndarray:
+        x = self._check_signal("x_uV", x_uV, (None, self.num_channels))
+        x = np.ascontiguousarray(x)
+        if self.input_noise is not None and x.shape[0]:
+            # the noise stream moves on: reject bad input before it does
+            if x.dtype.kind == "f" and not np.all(np.isfinite(x)):
+                raise ValueError("x_uV must be finite (µV), got NaN or inf values")
+            x = self.input_noise.add_to(x.astype(np.float64))
+        return x
+
+    def _run(self, x: np.ndarray, out_mV: np.ndarray, codes: np.ndarray, adc) -> None:
+        """One kernel call over the chunk; the state is restored if the input was not finite."""
+        saved = (self._zi.copy(), self._hold.copy())
+        sat = np.zeros(self.num_channels, dtype=np.int64)
+        nan = np.zeros(self.num_channels if codes.size else 0, dtype=np.int64)
+        lsb, lo, hi = (adc.lsb_mV, adc.code_min, adc.code_max) if adc is not None else (1.0, 0, 0)
+        # one kernel: with recovery_samples = 0 the hold never engages and it is a plain clip
+        _kernels.bandpass_gain_clip(x, self._sos_c, self._zi, self.gain_v_per_v * 1e-3,
+                                    self.output_swing_mV, self.recovery_samples, self._hold,
+                                    out_mV, sat, codes, nan, lsb, lo, hi,
+                                    _kernels.channel_block(self.num_channels, numba.get_num_threads()))
+        # A NaN or inf input sample makes the first section's state non-finite for good (IEEE
+        # arithmetic never turns them finite again): the finiteness check costs a pass over the
+        # input only then (or after a float64 overflow, which is accepted as before).
+        if x.dtype.kind == "f" and not np.all(np.isfinite(self._zi[0])) \
+                and not np.all(np.isfinite(x)):
+            self._zi, self._hold = saved
+            raise ValueError("x_uV must be finite (µV), got NaN or inf values")
+        if sat.any():
+            logger.debug("FrontEnd: %d samples saturated in this chunk", int(sat.sum()))
+        self.num_saturated_samples += sat
+        if nan.any():  # only after a float64 overflow of the filter: what ADC.convert says
+            raise ValueError("y_mV must not contain NaN (mV)")
+
+    def process(self, x_uV, out: np.ndarray | None = None) -> np.ndarray:
         """Filter, amplify and clip one chunk of the stream.
 
         Parameters
         ----------
         x_uV : array_like, shape (num_samples, num_channels)
-            Input-referred electrode voltage in µV.
+            Input-referred electrode voltage in µV, finite.
+        out : np.ndarray of float32, shape (num_samples, num_channels), C-contiguous, optional
+            Where to write the output (a buffer reused from chunk to chunk saves allocating and
+            first-touching a chunk-sized array per call); it may be ``x_uV`` itself. On an error
+            its content is undefined.
 
         Returns
         -------
         np.ndarray of float32, shape (num_samples, num_channels)
-            Amplifier output in mV, clipped to +/- ``output_swing_mV``.
+            Amplifier output in mV, clipped to +/- ``output_swing_mV`` (``out`` when given).
         """
-        x = self._check_signal("x_uV", x_uV, (None, self.num_channels))
-        if x.shape[0] == 0:
-            return np.zeros((0, self.num_channels), dtype=np.float32)
-        x = np.ascontiguousarray(x)
-        if self.input_noise is not None:
-            x = self.input_noise.add_to(x.astype(np.float64))
-        out_mV = np.empty(x.shape, dtype=np.float32)
-        sat = np.zeros(self.num_channels, dtype=np.int64)
-        # one kernel: with recovery_samples = 0 the hold never engages and it is a plain clip
-        _kernels.bandpass_gain_clip(x, self._sos_c, self._zi, self.gain_v_per_v * 1e-3,
-                                    self.output_swing_mV, self.recovery_samples, self._hold, out_mV, sat)
-        if sat.any():
-            logger.debug("FrontEnd: %d samples saturated in this chunk", int(sat.sum()))
-        self.num_saturated_samples += sat
-        return out_mV
+        x = self._input(x_uV)
+        if out is None:
+            out = np.empty(x.shape, dtype=np.float32)
+        else:
+            self._check_out("out", out, x.shape, np.float32)
+            if np.may_share_memory(out, x) and not (out.ctypes.data == x.ctypes.data
+                                                    and out.dtype == x.dtype):
+                raise ValueError("out must not overlap x_uV unless it is x_uV itself")
+        if x.shape[0]:
+            self._run(x, out, np.empty((0, 0), np.int16), None)
+        return out
+
+    def process_codes(self, x_uV, adc, out: np.ndarray | None = None) -> np.ndarray:
+        """Front end and ADC in one pass: ``adc.convert(self.process(x_uV))``, bitwise.
+
+        The ADC quantises the float32 output as `ADC.convert` does, without the float32 chunk
+        being written and read back. Use it when nothing sits between the two (no
+        multiplexer skew).
+
+        Parameters
+        ----------
+        x_uV : array_like, shape (num_samples, num_channels)
+            Input-referred electrode voltage in µV, finite.
+        adc : chip_models.ADC
+            The converter (its ``full_scale_mV`` need not equal ``output_swing_mV``).
+        out : np.ndarray of int16, shape (num_samples, num_channels), C-contiguous, optional
+            Where to write the codes.
+
+        Returns
+        -------
+        np.ndarray of int16, shape (num_samples, num_channels)
+            ADC codes (``out`` when given).
+        """
+        from .adc import ADC
+
+        if not isinstance(adc, ADC):
+            raise TypeError(f"adc must be a chip_models.ADC, got {type(adc).__name__}")
+        x = self._input(x_uV)
+        if out is None:
+            out = np.empty(x.shape, dtype=np.int16)
+        else:
+            self._check_out("out", out, x.shape, np.int16)
+        if x.shape[0]:
+            self._run(x, np.empty((0, 0), np.float32), out, adc)
+        return out
 
     def filter_uV(self, x_uV, axis: int = 0) -> np.ndarray:
         """Band-pass a standalone signal (e.g. a template) from zero state, without gain or clip.

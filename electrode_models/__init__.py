@@ -41,7 +41,7 @@ from .cells import (CELL_CLASSES, CLASS_ALIASES, EXCITATORY_CLASSES, NUM_VARIANT
                     is_excitatory_class, load_swc)
 from .morphology import Morphology, action_potential_mV, transmembrane_currents
 from .noise import add_gaussian_noise, thermal_noise_uV_rms
-from .pickup import inject_spikes
+from .pickup import inject_spikes, prune_template_channels
 from .probes import (ANATOMICAL_CLASSES, anatomical_class, contact_normals, layout_anatomical_class,
                      list_layouts, make_probe, probe_from_json, probe_to_json)
 from .templates import SparseTemplates, compute_templates
@@ -64,7 +64,7 @@ __all__ = [
     "action_potential_mV",
     "Morphology", "SparseTemplates", "add_gaussian_noise", "compute_templates",
     "contact_normals", "electrode_impedance", "gain_matrix", "get_morphology", "inject_spikes",
-    "list_layouts", "list_materials", "make_probe",
+    "list_layouts", "list_materials", "make_probe", "prune_template_channels",
     "point_source_potential_uV", "probe_from_json", "probe_to_json",
     "spreading_resistance_ohm", "thermal_noise_uV_rms", "transmembrane_currents",
 ]

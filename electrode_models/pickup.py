@@ -3,17 +3,20 @@
 ``chunk[n - start, c] += W_u[n - s_k + nbefore, c]`` for each spike k of unit u at global
 sample ``s_k`` (its trough), for all overlapping samples, including spikes straddling the chunk
 edges. Output is bitwise independent of chunking (each sample is summed in spike order).
+`prune_template_channels` drops the template channels whose peak is below an amplitude floor, so
+that injection costs what the signal that matters costs.
 """
 
 from __future__ import annotations
 
+import numba
 import numpy as np
 
-from ._pickup_kernels import inject_kernel
-from ._validation import check_array, check_chunk, check_int
+from ._pickup_kernels import inject_kernel, tile_samples
+from ._validation import check_array, check_chunk, check_int, check_range
 from .templates import SparseTemplates
 
-_BLOCK_SAMPLES = 1024
+__all__ = ["inject_spikes", "prune_template_channels", "check_spikes_for_chunk"]
 
 
 def check_spikes_for_chunk(chunk_uV, chunk_start_sample, spike_samples, spike_units, templates):
@@ -59,5 +62,58 @@ def inject_spikes(chunk_uV: np.ndarray, chunk_start_sample: int, spike_samples, 
     if hi <= lo:
         return
     inject_kernel(chunk_uV, start, np.ascontiguousarray(s[lo:hi]), np.ascontiguousarray(u[lo:hi]),
-                  templates.waveforms_uV, templates.channel_index, templates.nbefore,
-                  _BLOCK_SAMPLES)
+                  np.ascontiguousarray(templates.waveforms_uV, np.float32),
+                  np.ascontiguousarray(templates.channel_index), templates.nbefore,
+                  tile_samples(chunk_uV.shape[1]), numba.get_num_threads())
+
+
+def prune_template_channels(templates: SparseTemplates, min_peak_uV: float) -> SparseTemplates:
+    """Drop the template channels whose peak |amplitude| is below ``min_peak_uV``.
+
+    Each unit keeps, in their order, the columns before its first -1 whose largest absolute
+    sample is ``>= min_peak_uV``; they are packed to the front and the arrays shrink to the
+    largest number of columns any unit keeps (at least 1), -1 padded. Injection then costs what
+    the kept columns cost: with ``min_peak_uV = 0`` nothing is dropped, but padding columns
+    (-1) that every unit leaves unused are removed, which alone makes injection read
+    ``n_q / kept`` times less template memory (a Utah unit has one live column of 8).
+
+    Dropping a column changes the injected signal of one spike on that channel by less than
+    ``min_peak_uV`` at every sample (overlapping spikes add their errors).
+
+    Parameters
+    ----------
+    templates : SparseTemplates
+    min_peak_uV : float
+        Floor on a column's peak |amplitude|, µV, >= 0.
+
+    Returns
+    -------
+    SparseTemplates
+        New arrays (the input is not modified). ``nbefore``, ``fs_hz`` and ``shift_samples`` are
+        kept; ``peak_amplitude_uV`` and ``best_channel`` are those of the input for units that
+        keep a column, 0 and -1 (as `compute_templates` marks them) for units that keep none.
+    """
+    floor = check_range("min_peak_uV", min_peak_uV, 0.0, None, "µV")
+    w = np.asarray(templates.waveforms_uV, np.float32)
+    chan = np.asarray(templates.channel_index)
+    n_u, n_t, n_q = w.shape
+    live = np.cumprod(chan >= 0, axis=1).astype(bool)  # columns before the first -1
+    if n_t:  # largest |sample| of each column, without an |w|-sized temporary
+        peak = np.maximum(w.max(axis=1), -w.min(axis=1))
+    else:
+        peak = np.zeros((n_u, n_q), np.float32)
+    keep = live & (peak.astype(np.float64) >= floor)
+    n_keep = keep.sum(axis=1)
+    k_out = max(1, int(n_keep.max(initial=0)))
+    # destination column of each kept column: its rank among the unit's kept columns
+    dest = np.cumsum(keep, axis=1) - 1
+    u_idx, q_idx = np.nonzero(keep)
+    wave = np.zeros((n_u, n_t, k_out), np.float32)
+    wave[u_idx, :, dest[u_idx, q_idx]] = w[u_idx, :, q_idx]
+    ci = np.full((n_u, k_out), -1, np.int32)
+    ci[u_idx, dest[u_idx, q_idx]] = chan[u_idx, q_idx]
+    none = n_keep == 0
+    peak_amp = np.where(none, np.float32(0.0), templates.peak_amplitude_uV).astype(np.float32)
+    best = np.where(none, -1, templates.best_channel).astype(np.int32)
+    shift = None if templates.shift_samples is None else np.array(templates.shift_samples)
+    return SparseTemplates(wave, ci, templates.nbefore, templates.fs_hz, peak_amp, best, shift)

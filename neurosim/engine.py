@@ -97,10 +97,9 @@ class SpikeSource:
     last: tuple = field(default=(), repr=False)
 
     def process(self, chunk_uV: np.ndarray, start: int) -> None:
-        stop = start + len(chunk_uV)
-        _, s_in, u_in = self.feed.between(start - self.n_after + 1, stop + self.n_before)
+        (s_in, u_in), self.last = self.feed.for_chunk(start, start + len(chunk_uV), self.n_before,
+                                                       self.n_after)
         self.inject(chunk_uV, start, s_in, u_in)
-        self.last = self.feed.between(start, stop)
 
 
 @dataclass

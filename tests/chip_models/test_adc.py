@@ -81,3 +81,36 @@ def test_method_errors():
         adc.convert(np.array([1j]))
     with pytest.raises(TypeError, match=r"codes must be an integer array, got dtype float64"):
         adc.to_mV(np.array([1.0]))
+
+
+def _reference_codes(y, lsb_mV, bits):
+    """The definition: rint (halves to even), then clip to the code range."""
+    q = np.rint(np.asarray(y, np.float64) / lsb_mV)
+    return np.clip(q, -(2 ** (bits - 1)), 2 ** (bits - 1) - 1).astype(np.int16)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.int32])
+def test_parallel_blocks_equal_the_definition_for_any_threads_and_out_buffer(dtype):
+    import numba
+
+    adc = ADC(bits=10, full_scale_mV=1000.0)
+    rng = np.random.default_rng(8)
+    y = rng.normal(0, 600, size=(70_001, 7))  # several kernel blocks, an odd tail
+    y[:4, 0] = [np.inf, -np.inf, 1e30, -1e30]
+    y[4:9, 0] = (np.arange(5) + 0.5) * adc.lsb_mV  # exact ties
+    y = y.astype(dtype) if dtype != np.int32 else np.round(y[4:]).astype(dtype)
+    want = _reference_codes(y, adc.lsb_mV, 10)
+    threads = numba.get_num_threads()
+    try:
+        for nth in sorted({1, min(2, numba.config.NUMBA_NUM_THREADS)}):
+            numba.set_num_threads(nth)
+            np.testing.assert_array_equal(adc.convert(y), want)
+            buf = np.full(y.shape, 7, np.int16)
+            assert adc.convert(y, out=buf) is buf
+            np.testing.assert_array_equal(buf, want)
+    finally:
+        numba.set_num_threads(threads)
+    with pytest.raises(ValueError, match="out must be a writeable C-contiguous int16 array"):
+        adc.convert(y, out=np.empty(y.shape, np.int32))
+    with pytest.raises(ValueError, match="out must be a writeable C-contiguous int16 array"):
+        adc.convert(y, out=np.empty(y.shape[::-1], np.int16).T)

@@ -20,7 +20,9 @@ def test_public_api():
 
 def test_does_not_import_forbidden_packages():
     code = ("import sys, chip_models; "
-            "bad = {'neurosim', 'electrode_models', 'h5py', 'dask', 'pyvista'} & "
+            # electrode_models is loaded for its one shared kernel module, the counter RNG
+            # (electrode_models._counter_rng; see tests/test_architecture.py)
+            "bad = {'neurosim', 'h5py', 'dask', 'pyvista'} & "
             "{m.split('.')[0] for m in sys.modules}; print(sorted(bad))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          cwd=PKG_DIR.parent, check=True)

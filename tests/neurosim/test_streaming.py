@@ -97,3 +97,88 @@ def test_scorer_rejects_bad_input():
         sc.add([1], [5], [], [])
     with pytest.raises(ValueError, match="block_samples"):
         DetectionScorer(np.zeros((2, 1), int), np.ones((2, 1)), 1, 3, block_samples=0)
+
+
+# --------------------------------------------------------------------------- SpikeFeed
+def _streamed_activity(num_cells=400, duration_s=5.3, seed=3):
+    from neurosim.populations import Activity
+
+    rng = np.random.default_rng(seed)
+    return Activity(spike_times_s=np.zeros(0), spike_units=np.zeros(0, np.int64),
+                    positions_um=np.zeros((num_cells, 3)), cell_types=np.zeros(num_cells, np.int8),
+                    orientations=np.tile([0.0, 0.0, 1.0], (num_cells, 1)), duration_s=duration_s,
+                    stream_rates_hz=rng.uniform(0.5, 40.0, num_cells),
+                    stream_cell_ids=np.arange(num_cells, dtype=np.int64) * 3 + 1, stream_seed=seed,
+                    stream_refractory_s=2e-3)
+
+
+def _all_spikes(activity, fs, alive):
+    """The definition: every spike of the whole run (one generator call), sorted by time then
+    unit, living cells only, at sample round(t * fs)."""
+    from neurosim.populations.poisson import poisson_spikes
+
+    t, u = poisson_spikes(activity.stream_rates_hz, activity.stream_cell_ids, activity.stream_seed,
+                          activity.stream_refractory_s, 0.0, activity.duration_s)
+    keep = alive[u]
+    t, u = t[keep], u[keep]
+    return t, np.round(t * fs).astype(np.int64), u
+
+
+@pytest.mark.parametrize("fs", [30000.0, 24414.0625])
+def test_feed_windows_equal_the_whole_run_sliced_and_blocks_are_generated_once(fs):
+    from neurosim.spike_feed import SpikeFeed
+
+    act = _streamed_activity()
+    rng = np.random.default_rng(1)
+    alive = rng.random(act.num_cells) < 0.8
+    t_all, s_all, u_all = _all_spikes(act, fs, alive)
+    n = int(round(act.duration_s * fs))
+    assert np.all(np.diff(s_all) >= 0) and s_all.size > 10_000
+
+    def want(lo, hi):
+        k = (s_all >= max(lo, 0)) & (s_all < hi)
+        return t_all[k], s_all[k], u_all[k]
+
+    feed = SpikeFeed(act, fs, alive)
+    # a run's pattern: chunks of any size, each asking for its template window and its own spikes
+    edges = np.unique(np.concatenate([[0, n], rng.integers(0, n, 40)]))
+    for start, stop in zip(edges[:-1], edges[1:]):
+        (s_in, u_in), own = feed.for_chunk(start, stop, 45, 270)
+        _, ws, wu = want(start - 270 + 1, stop + 45)
+        np.testing.assert_array_equal(s_in, ws)
+        np.testing.assert_array_equal(u_in, wu)
+        for got, ref in zip(own, want(start, stop)):
+            np.testing.assert_array_equal(got, ref)
+        for got, ref in zip(feed.between(start, stop), want(start, stop)):
+            np.testing.assert_array_equal(got, ref)
+    assert feed.blocks_generated == int(np.ceil(act.duration_s))  # every block once, in order
+    # any order, windows across several blocks, empty and out-of-range windows
+    for lo, hi in [(n - 10, n + 500), (-50, 3), (70_000, 70_000), (5, 2), (0, n), (n + 10, n + 20)]:
+        for got, ref in zip(feed.between(lo, hi), want(lo, hi)):
+            np.testing.assert_array_equal(got, ref)
+
+
+def test_feed_of_stored_activity_slices_the_stored_spikes():
+    from neurosim.populations import Activity
+    from neurosim.spike_feed import SpikeFeed
+
+    rng = np.random.default_rng(2)
+    t = np.sort(rng.uniform(0, 2.0, 5000))
+    u = rng.integers(0, 50, t.size)
+    act = Activity(spike_times_s=t, spike_units=u, positions_um=np.zeros((50, 3)),
+                   cell_types=np.zeros(50, np.int8), orientations=np.tile([0.0, 0.0, 1.0], (50, 1)),
+                   duration_s=2.0)
+    alive = np.arange(50) % 7 != 0
+    feed = SpikeFeed(act, 30000.0, alive)
+    s = np.round(t * 30000.0).astype(np.int64)
+    for lo, hi in [(0, 60000), (1000, 1001), (12345, 45678), (59000, 70000)]:
+        k = (s >= lo) & (s < hi) & alive[u]
+        got = feed.between(lo, hi)
+        for g, r in zip(got, (t[k], s[k], u[k])):
+            np.testing.assert_array_equal(g, r)
+        (s_in, u_in), own = feed.for_chunk(lo, hi, 10, 20)
+        k2 = (s >= lo - 19) & (s < hi + 10) & alive[u]
+        np.testing.assert_array_equal(s_in, s[k2])
+        np.testing.assert_array_equal(u_in, u[k2])
+        for g, r in zip(own, got):
+            np.testing.assert_array_equal(g, r)
