@@ -17,6 +17,8 @@ Run:  .venv/bin/python benchmarks/bench_templates.py [--json out.json] [--cells 
    400 µm pitch, 20 µm tips 1 mm deep), cells within 150 µm of a contact; numba compilation is
    excluded (a warm-up call on a few cells at another sampling rate). Reported: the first build
    (every (class, variant) cable solved: 7 x 16) and a rebuild with the currents cached.
+4. First run: a fresh process computing 20 cells' templates with an empty Numba cache (what a
+   fresh clone pays: compilation of the template kernels) and again with the cache filled.
 Numbers depend on the machine and its load.
 """
 
@@ -155,6 +157,37 @@ def scale(num_cells=50_000, seed=1):
     return out
 
 
+_FIRST_RUN = """
+import time
+t0 = time.perf_counter()
+import numpy as np
+import electrode_models as em
+probe = em.make_probe("utah", rows=10, cols=10)
+pos = np.asarray(probe.contact_positions, float)
+cells = pos[:20] + np.array([30.0, 0.0, -20.0])
+em.compute_templates(["L5_TTPC"] * 20, cells, np.tile([0.0, 0.0, 1.0], (20, 1)), pos,
+                     em.contact_normals(probe), 20.0, 30000.0)
+print(time.perf_counter() - t0)
+"""
+
+
+def first_run():
+    """Wall time (s) of a fresh process building a few templates: empty / filled Numba cache."""
+    import os
+    import subprocess
+    import sys
+    import tempfile
+
+    out = {}
+    with tempfile.TemporaryDirectory() as cache:
+        env = dict(os.environ, NUMBA_CACHE_DIR=cache)
+        for label in ("empty_numba_cache_s", "filled_numba_cache_s"):
+            res = subprocess.run([sys.executable, "-c", _FIRST_RUN], env=env, capture_output=True,
+                                 text=True, check=True)
+            out[label] = float(res.stdout.split()[-1])
+    return out
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--json", help="write the results to this JSON file")
@@ -162,7 +195,7 @@ def main():
     ap.add_argument("--skip-scale", action="store_true")
     args = ap.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(message)s")
-    res = {"diversity": diversity()}
+    res = {"first_run": first_run(), "diversity": diversity()}
     if not args.skip_scale:
         res["scale"] = scale(args.cells)
     for part, d in res.items():

@@ -2,6 +2,9 @@
 
 Design -> virtual cortex (Brian2) -> electrodes (Numba) -> implant chip -> scores -> HDF5.
 Start with ``neurosim.run()`` (the default design) or ``neurosim run`` on the command line.
+
+Importing the package is cheap: the design classes (and with them SciPy and the chip models) load
+on first use, Brian2 only when a network is simulated.
 """
 
 from importlib.metadata import PackageNotFoundError, version
@@ -11,7 +14,19 @@ try:
 except PackageNotFoundError:  # running from a source tree that is not installed
     __version__ = "0.1.0.dev0"
 
-from neurosim.design import Design, DesignError, default_design, load_design  # noqa: E402
+_DESIGN_NAMES = ("Design", "DesignError", "default_design", "load_design")
+
+
+def __getattr__(name: str):
+    if name in _DESIGN_NAMES:
+        import neurosim.design as _design
+
+        return getattr(_design, name)
+    raise AttributeError(f"module 'neurosim' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(list(globals()) + list(_DESIGN_NAMES))
 
 
 def run(*args, **kwargs):

@@ -76,7 +76,7 @@ def _cmd_run(args) -> int:
         _check_render_source(args.color_by or "f1", args.cells or "detectable", "run",
                              has_file=bool(args.output), has_scores=True)
     result = run(design, args.output, progress=not args.no_progress, compression=args.compression,
-                 cache_dir=args.cache_dir, n_jobs=args.n_jobs)
+                 cache_dir=_run_cache_dir(args), n_jobs=args.n_jobs)
     print(format_summary(result.summary))
     if args.profile:
         print(format_profile(result.timings_s, design.recording.duration_s))
@@ -93,6 +93,25 @@ def _cmd_run(args) -> int:
                 cells=args.cells or "detectable", stored=stored, scores=result.scores, command="run")
         print(f"wrote {args.render}")
     return 0
+
+
+def _run_cache_dir(args):
+    """``run``'s cache folder: ``--cache-dir``, else the user cache root; None with ``--no-cache``."""
+    if args.no_cache:
+        if args.cache_dir:
+            raise ValueError("--no-cache and --cache-dir exclude each other")
+        return None
+    from neurosim.populations._brian import cache_root
+
+    if args.cache_dir:
+        return args.cache_dir
+    root = cache_root()
+    try:  # the default cache is a convenience: a home folder that cannot be written just skips it
+        check_writable(Path(root) / "templates" / "index", "cache folder")
+    except OutputError as exc:
+        logging.getLogger(__name__).warning("not caching the cortex: %s", exc)
+        return None
+    return root
 
 
 #: --color-by value -> (what it needs, label of the scalar bar or legend)
@@ -410,7 +429,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--compression", default="none", choices=["none", "gzip", "lzf"],
                    help="HDF5 filter for the traces (default: none)")
     p.add_argument("--report", help="also write the design report figure (PNG)")
-    p.add_argument("--cache-dir", help="reuse the simulated cortex from this activity cache")
+    p.add_argument("--cache-dir",
+                   help="cache of the simulated cortex (and its templates, under <dir>/templates): a "
+                        "second run of the same population, seed, duration and contacts reuses them "
+                        "(default: $NEUROSIM_CACHE_DIR or ~/.cache/neurosim)")
+    p.add_argument("--no-cache", action="store_true",
+                   help="neither read nor write the cortex and template cache")
     p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     p.add_argument("--n-jobs", type=int, default=None,
                    help="threads for the per-chunk kernels (-1: all, the default; the output does not "

@@ -547,7 +547,7 @@ def setup_dipole_lfp(design, setup: ProbeSetup, activity, *, signal_gain: np.nda
 
 # -- template cache ----------------------------------------------------------------------------------
 
-_TEMPLATE_FORMAT = 3  # bump when the cached file layout or the template physics changes
+_TEMPLATE_FORMAT = 4  # bump when the cached file layout or the template physics changes
 
 
 def default_template_cache_dir():
@@ -631,7 +631,11 @@ def get_templates(cell_types, positions_um, orientations, contact_positions_um, 
     if path.exists():
         try:
             with np.load(path) as f:
-                t = em.SparseTemplates(waveforms_uV=f["waveforms_uV"], channel_index=f["channel_index"],
+                chan = f["channel_index"]
+                wave = np.zeros((chan.shape[0], int(f["num_samples"]), chan.shape[1]), np.float32)
+                u, q = np.nonzero(chan >= 0)
+                wave[u, :, q] = f["live_waveforms_uV"]
+                t = em.SparseTemplates(waveforms_uV=wave, channel_index=chan,
                                        nbefore=int(f["nbefore"]), fs_hz=float(f["fs_hz"]),
                                        peak_amplitude_uV=f["peak_amplitude_uV"],
                                        best_channel=f["best_channel"],
@@ -643,8 +647,10 @@ def get_templates(cell_types, positions_um, orientations, contact_positions_um, 
     t = em.compute_templates(*args, **kwargs)
     path.parent.mkdir(parents=True, exist_ok=True)
     extra = {} if t.shift_samples is None else {"shift_samples": t.shift_samples}
+    # only the live columns (channel_index >= 0; the rest are zeros): a Utah unit has ~1 of its 8
+    u, q = np.nonzero(t.channel_index >= 0)
     with atomic_path(path, ".npz") as tmp, open(tmp, "wb") as fh:
-        np.savez(fh, waveforms_uV=t.waveforms_uV, channel_index=t.channel_index, nbefore=t.nbefore,
-                 fs_hz=t.fs_hz, peak_amplitude_uV=t.peak_amplitude_uV, best_channel=t.best_channel,
-                 **extra)
+        np.savez(fh, live_waveforms_uV=t.waveforms_uV[u, :, q], num_samples=t.n_samples,
+                 channel_index=t.channel_index, nbefore=t.nbefore, fs_hz=t.fs_hz,
+                 peak_amplitude_uV=t.peak_amplitude_uV, best_channel=t.best_channel, **extra)
     return t

@@ -6,6 +6,10 @@ import os
 import pytest
 
 os.environ.setdefault("MPLBACKEND", "Agg")
+# the CLI caches cortices and templates under NEUROSIM_CACHE_DIR: a temporary folder, never ~/.cache
+_CACHE = __import__("tempfile").mkdtemp(prefix="neurosim-test-cache-")
+os.environ["NEUROSIM_CACHE_DIR"] = _CACHE
+__import__("atexit").register(__import__("shutil").rmtree, _CACHE, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

@@ -99,8 +99,9 @@ def simulate_population(population, contact_positions_um: np.ndarray, duration_s
                         background_rate_hz=float(rates.mean()) if rates.size else 0.0, device="none",
                         stream_rates_hz=rates, stream_cell_ids=np.arange(len(types), dtype=np.int64),
                         stream_seed=net_seed, stream_refractory_s=opt.refractory_ms * 1e-3, **morph)
-    device = choose_device(population.device, len(types))
-    logger.info("%s: %d cells on the %s device", population.model, len(types), device)
+    # LIF networks resolve "auto" themselves (by expected wall time, knowing their compiled programs)
+    device = choose_device(population.device, len(types)) if population.model == "motor_cortex" \
+        else population.device
     if population.model == "motor_cortex":
         params = MotorParams(**population.motor.model_dump())
         out = simulate_motor(types, duration_s, net_seed, params, device=device)
@@ -122,12 +123,14 @@ def simulate_population(population, contact_positions_um: np.ndarray, duration_s
         else:
             spec = column_network(np.bincount(labels, minlength=len(POPULATION_NAMES)), **options)
         out = simulate_lif(spec, duration_s, net_seed, device=device, progress=progress)
+        device = out["device"]
         dt_ms = spec.dt_ms
         if population.record_lfp:
             axis = np.array([_mean_axis(orientations[(labels == p) & (types == PYRAMIDAL)])
                              for p in range(len(spec.sizes))])
             extra["lfp_proxy"] = lfp_proxy(out["current_time_s"], out["i_exc_mV"],
                                            out["i_inh_mV"], np.asarray(spec.tau_m_ms), axis)
+    logger.info("%s: %d cells on the %s device", population.model, len(types), device)
     times, units = out["spike_times_s"], out["spike_units"]
     rng = np.random.default_rng(jitter_ss)
     times = times + rng.random(times.shape) * dt_ms * 1e-3

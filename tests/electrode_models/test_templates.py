@@ -274,3 +274,17 @@ def test_library_class_error():
                                          r"\['L23_PC'.*got 'purkinje'"):
         compute_templates(["BC"], [[0, 0, 0.0]], [[0, 0, 1.0]], np.zeros((1, 3)), [[0, 0, 1.0]],
                           5.0, FS, library=[(bad, cell_variant("BC", 0)[1])])
+
+
+def test_population_equals_cells_computed_one_by_one(generate_population):
+    """The parallel loop over cells (one serial kernel per cell) shares no state between cells:
+    every unit of the population equals the same cell computed alone (to 1e-6 relative)."""
+    T, (classes, cells, ori, pos, nrm, kw) = generate_population
+    for i in range(0, 400, 37):
+        one = compute_templates(classes[i:i + 1], cells[i:i + 1], ori[i:i + 1], pos, nrm, 7.5, FS,
+                                max_channels=6, variants=kw["variants"][i:i + 1],
+                                spin_rad=kw["spin_rad"][i:i + 1])
+        np.testing.assert_array_equal(one.channel_index[0], T.channel_index[i])
+        np.testing.assert_allclose(one.waveforms_uV[0], T.waveforms_uV[i], rtol=1e-6,
+                                   atol=1e-6 * np.abs(T.waveforms_uV[i]).max())
+        assert one.shift_samples[0] == T.shift_samples[i] and one.best_channel[0] == T.best_channel[i]

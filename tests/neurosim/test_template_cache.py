@@ -90,3 +90,21 @@ def test_unreadable_cache_file_is_recomputed(tmp_path, generate_template_inputs,
     path.write_bytes(b"not an npz")
     t = get_templates(**generate_template_inputs, cache_dir=tmp_path)
     assert len(counted) == 2 and t.waveforms_uV.shape[0] == 6
+
+
+def test_file_holds_only_live_columns_and_restores_the_padding(tmp_path, generate_template_inputs):
+    """Columns of channel_index -1 (fewer channels above min_amplitude_uV than max_channels) are
+    zeros: the file stores the live ones only; loading rebuilds the same dense array."""
+    d = dict(generate_template_inputs, min_amplitude_uV=20.0)   # a high floor: padded columns
+    a = get_templates(**d, cache_dir=tmp_path)
+    live = a.channel_index >= 0
+    assert live.any() and not live.all()
+    (path,) = tmp_path.glob("templates-*.npz")
+    with np.load(path) as f:
+        assert "waveforms_uV" not in f.files
+        assert f["live_waveforms_uV"].shape == (int(live.sum()), a.n_samples)
+    b = get_templates(**d, cache_dir=tmp_path)
+    assert b.waveforms_uV.dtype == np.float32 and b.waveforms_uV.flags.writeable
+    for x, y in zip(_fields(a) + (a.shift_samples,), _fields(b) + (b.shift_samples,)):
+        np.testing.assert_array_equal(x, y)
+    assert not b.waveforms_uV.transpose(0, 2, 1)[~live].any()
