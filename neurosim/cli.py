@@ -150,7 +150,7 @@ def _read_stored(path) -> dict:
                          f"got {str(path)!r} (no such file)")
     try:
         return read_result(path)
-    except OSError as exc:
+    except (OSError, ValueError) as exc:
         raise ValueError(f"--from must name a result file written by 'neurosim run -o', "
                          f"got {str(path)!r} ({exc})") from None
 

@@ -54,7 +54,7 @@ def open_neurosim(path, required: tuple[str, ...] = ()):
     from neurosim.io.hdf5 import open_h5
 
     path = Path(path)
-    with open_h5(path) as f:
+    with open_h5(path, wrap_errors=False) as f:  # errors of the caller's block stay theirs
         fmt = f.attrs.get("format")
         if isinstance(fmt, bytes):
             fmt = fmt.decode()

@@ -140,7 +140,7 @@ class AtomicH5Writer:
 
 
 @contextmanager
-def open_h5(path) -> Iterator[h5py.File]:
+def open_h5(path, wrap_errors: bool = True) -> Iterator[h5py.File]:
     """Open an HDF5 file read-only; every error names the file.
 
     FileNotFoundError when it does not exist; ValueError when it is not an HDF5 file or when a
@@ -158,7 +158,7 @@ def open_h5(path) -> Iterator[h5py.File]:
         with f:
             yield f
     except (OSError, RuntimeError, KeyError) as exc:  # h5py's errors on damaged objects
-        if isinstance(exc, FileNotFoundError):
+        if isinstance(exc, FileNotFoundError) or not wrap_errors:
             raise
         raise ValueError(f"{str(path)!r} is damaged: {exc}") from None
 
