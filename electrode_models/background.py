@@ -80,11 +80,11 @@ from __future__ import annotations
 
 import functools
 import logging
+import math
 
 import numpy as np
 from numba import get_num_threads, njit, prange
 from scipy.linalg import solve_discrete_lyapunov
-from scipy.optimize import least_squares
 from scipy.signal import sosfreqz
 
 from ._noise_kernels import add_noise_kernel, channel_keys, sparse_mix_kernel
@@ -127,6 +127,94 @@ def _cascade_db(a, b, f_hz, fs_hz):
     return db, z, num, den
 
 
+@njit(cache=True)
+def _lm_step(J, r, lam):  # pragma: no cover - numba
+    """Levenberg-Marquardt step ``d`` solving ``(JᵀJ + λ diag(JᵀJ)) d = -Jᵀr`` by Cholesky, with
+    plain loops: every sum runs in one fixed order, so the step is the same bits in any process
+    (BLAS/LAPACK kernels may pick their summation order by memory alignment). NaNs when the
+    matrix is not positive definite."""
+    n, p = J.shape
+    A = np.zeros((p, p))
+    g = np.zeros(p)
+    for i in range(p):
+        for j in range(i, p):
+            s = 0.0
+            for t in range(n):
+                s += J[t, i] * J[t, j]
+            A[i, j] = s
+            A[j, i] = s
+        s = 0.0
+        for t in range(n):
+            s += J[t, i] * r[t]
+        g[i] = -s
+    for i in range(p):
+        A[i, i] *= 1.0 + lam
+    L = np.zeros((p, p))
+    for i in range(p):
+        for j in range(i + 1):
+            s = A[i, j]
+            for k in range(j):
+                s -= L[i, k] * L[j, k]
+            if i == j:
+                if not s > 0.0:
+                    return np.full(p, np.nan)
+                L[i, i] = np.sqrt(s)
+            else:
+                L[i, j] = s / L[j, j]
+    y = np.empty(p)
+    for i in range(p):
+        s = g[i]
+        for k in range(i):
+            s -= L[i, k] * y[k]
+        y[i] = s / L[i, i]
+    d = np.empty(p)
+    for i in range(p - 1, -1, -1):
+        s = y[i]
+        for k in range(i + 1, p):
+            s -= L[k, i] * d[k]
+        d[i] = s / L[i, i]
+    return d
+
+
+def _levenberg_marquardt(resid, jac, th0: np.ndarray, lower: np.ndarray, upper: np.ndarray,
+                         max_iter: int = 300, max_step: float = 0.2):
+    """Minimise ``sum(resid(θ)²)`` from ``th0`` within ``[lower, upper]`` (Levenberg-Marquardt,
+    damping ``λ diag(JᵀJ)``, each bounded component's step clipped to ``±max_step``, then
+    projected on the bounds).
+
+    Written out instead of `scipy.optimize.least_squares`: MINPACK's result there changes in its
+    last bits from one process to the next (its work arrays' memory alignment changes its
+    summation order), and a local optimiser turns that into different filter coefficients, so the
+    same design and seed gave different traces in different processes. Here the residuals and
+    Jacobian are numpy element-wise operations (alignment-independent), the step is `_lm_step`
+    and the cost `math.fsum` (exact): the same θ in every process.
+    """
+    th = np.clip(np.array(th0, dtype=float), lower, upper)
+    r = resid(th)
+    cost = math.fsum(r * r)
+    lam = 1e-3
+    bounded = np.isfinite(lower) & np.isfinite(upper)   # only these steps are limited
+    for _ in range(max_iter):
+        J = jac(th)
+        scale = np.sqrt(np.maximum((J * J).sum(axis=0), 1e-300))
+        d = _lm_step(np.ascontiguousarray(J / scale), np.ascontiguousarray(r), lam) / scale
+        if not np.all(np.isfinite(d)):
+            lam *= 2.0
+            continue
+        d = np.where(bounded, np.clip(d, -max_step, max_step), d)
+        th_new = np.clip(th + d, lower, upper)
+        r_new = resid(th_new)
+        cost_new = math.fsum(r_new * r_new)
+        if np.isfinite(cost_new) and cost_new < cost:
+            th, r, cost = th_new, r_new, cost_new
+            lam = max(lam / 3.0, 1e-12)
+        else:
+            lam *= 2.0
+            if lam > 1e10:
+                break
+    return th
+
+
 @functools.lru_cache(maxsize=32)
 def design_background_iir(fs_hz: float, alpha: float, corner_hz: float):
     """Cascade of first-order sections with ``|H(f)| ≈ (max(f, f_c)/f_c)^(-α/2)``.
@@ -163,7 +251,10 @@ def design_background_iir(fs_hz: float, alpha: float, corner_hz: float):
         return np.vstack([dpole, dzero, np.ones((1, f.size))]).T
 
     th0[-1] = -resid(th0).mean()
-    th = least_squares(resid, th0, jac=jac, method="lm", max_nfev=200).x
+    # poles and zeros in [f_c/30, 20 fs] (one that reaches the top is ~0: the section is dropped)
+    lower = np.r_[np.full(2 * k_sec, np.log(fc / 30.0)), -np.inf]
+    upper = np.r_[np.full(2 * k_sec, np.log(20 * fs)), np.inf]
+    th = _levenberg_marquardt(resid, jac, th0, lower, upper)
     a, b = coefs(th)
     if not (np.all(np.abs(a) < 1) and np.abs(resid(th)).max() < np.abs(resid(th0)).max()):
         a, b = coefs(th0)       # pragma: no cover - the refinement did not help: interleaved design
