@@ -177,7 +177,7 @@ def band_noise_uV_rms(result: dict) -> np.ndarray:
 
 def measure(path: str | Path) -> dict[str, float]:
     """The calibration quantities (module docstring) of a run's HDF5 file."""
-    from neurosim.io import read_result
+    from neurosim.io import read_result, spike_times_s
 
     d = read_result(path, traces=True)
     snr = np.asarray(d["ground_truth/units/snr"], float)
@@ -192,7 +192,7 @@ def measure(path: str | Path) -> dict[str, float]:
     fs = float(d["attrs/recording"]["fs_hz"])
     peak = np.abs(np.asarray(d["ground_truth/units/peak_amplitude_uV"], float))
     width = trough_to_peak_ms(waves[good], fs)
-    times = np.asarray(d["ground_truth/spike_times_s"], float)
+    times = spike_times_s(d)
     units = np.asarray(d["ground_truth/spike_units"], np.int64)
     order = np.lexsort((times, units))
     times, units = times[order], units[order]

@@ -12,9 +12,9 @@ from neurosim.metrics import DetectionScorer
 
 __all__ = ["ScoringSink", "SpikeCountSink", "WriterSink", "APPENDED"]
 
-#: Datasets appended chunk by chunk: ground-truth spikes and the events received from the chip.
-APPENDED = (("ground_truth/spike_times_s", np.zeros(0)), ("ground_truth/spike_samples", np.zeros(0, np.int64)),
-            ("ground_truth/spike_units", np.zeros(0, np.int64)),
+#: Datasets appended chunk by chunk: ground-truth spikes (samples, units) and the events received
+#: from the chip. Spike times in seconds are not stored (``spike_samples / fs``).
+APPENDED = (("ground_truth/spike_samples", np.zeros(0, np.int64)), ("ground_truth/spike_units", np.zeros(0, np.int32)),
             ("chip/events/sample_index", np.zeros(0, np.int64)), ("chip/events/channel", np.zeros(0, np.int32)))
 
 
@@ -79,7 +79,7 @@ class WriterSink:
             self.streams["recording/traces_uV"][start:stop] = chunk.signal_uV
         if "recording/traces_adc" in self.streams:
             self.streams["recording/traces_adc"][start:stop] = chunk.codes
-        for (path, _), values in zip(APPENDED, (*chunk.spikes, *chunk.events)):
+        for (path, _), values in zip(APPENDED, (*chunk.spikes[1:], *chunk.events)):
             w.append(path, values)
         if chunk.lfp_uV is not None:
             w.append("lfp/lfp_uV", chunk.lfp_uV)

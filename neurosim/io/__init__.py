@@ -10,14 +10,14 @@ pynwb). They are imported on first use, so ``import neurosim.io`` needs neither:
 
 import importlib
 
-from neurosim.io.hdf5 import AtomicH5Writer, read_result, validate_file
+from neurosim.io.hdf5 import AtomicH5Writer, read_result, spike_times_s, validate_file
 from neurosim.io.schema import SCHEMA
 
 _LAZY = {"read_recording": "neurosim.io.si", "read_sorting": "neurosim.io.si",
          "read_templates": "neurosim.io.si", "read_events_as_sorting": "neurosim.io.si",
          "export_nwb": "neurosim.io.nwb"}
 
-__all__ = ["AtomicH5Writer", "read_result", "validate_file", "SCHEMA", *_LAZY]
+__all__ = ["AtomicH5Writer", "read_result", "spike_times_s", "validate_file", "SCHEMA", *_LAZY]
 
 
 def __getattr__(name):

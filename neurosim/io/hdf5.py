@@ -232,6 +232,16 @@ def read_result(path, traces: bool = False) -> dict:
     return out
 
 
+def spike_times_s(result: dict) -> np.ndarray:
+    """True spike times in seconds of a `read_result` dict: ``spike_samples / fs_hz``.
+
+    The file stores the samples only (the recording is built from them; format 0.1 also stored
+    float64 times, 8 bytes a spike that said nothing more about the recording).
+    """
+    fs = float(result["attrs/recording"]["fs_hz"])
+    return np.asarray(result["ground_truth/spike_samples"], np.int64) / fs
+
+
 def _plain(v):
     if isinstance(v, np.generic):
         return v.item()

@@ -77,7 +77,7 @@ __all__ = ["export_nwb"]
 logger = logging.getLogger(__name__)
 
 _NEED = ("probe/probeinterface_json", "probe/contact_positions_um", "probe/contact_radius_um",
-         "probe/impedance_ohm", "ground_truth/spike_times_s", "ground_truth/spike_units",
+         "probe/impedance_ohm", "ground_truth/spike_samples", "ground_truth/spike_units",
          "ground_truth/units/positions_um", "ground_truth/units/cell_type",
          "ground_truth/units/firing_rate_hz", "ground_truth/units/snr",
          "ground_truth/units/best_channel", "ground_truth/templates/channel_index")
@@ -203,7 +203,7 @@ def _add_electrodes(nwbfile, f: h5py.File, path):
 
 
 def _add_units(nwbfile, f: h5py.File, fs: float):
-    times = f["ground_truth/spike_times_s"][()]
+    times = f["ground_truth/spike_samples"][()].astype(np.int64) / fs
     units = f["ground_truth/spike_units"][()].astype(np.int64)
     pos = f["ground_truth/units/positions_um"][()]
     rel = ProbeFrame.of_probegroup(read_probegroup(f)).to_probe(pos)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 __all__ = ["FORMAT_NAME", "FORMAT_VERSION", "Entry", "SCHEMA", "ROOT_ATTRS", "DYNAMIC_GROUPS", "markdown"]
 
 FORMAT_NAME = "neurosim"
-FORMAT_VERSION = "0.1"
+FORMAT_VERSION = "0.2"   # 0.2: no ground_truth/spike_times_s (= spike_samples / fs_hz)
 
 
 @dataclass(frozen=True)
@@ -32,8 +32,7 @@ SCHEMA: dict[str, Entry] = {
     "recording/traces_adc": Entry("int16", "(S, C)", "ADC code",
                                   "chip output after front end (band-pass, gain, saturation) and ADC; uV = code * attrs adc_lsb_uV"),
     # ground truth
-    "ground_truth/spike_times_s": Entry("float64", "(N,)", "s", "true spike times: the extremum (largest absolute value) of the unit's raw template on its best channel"),
-    "ground_truth/spike_samples": Entry("int64", "(N,)", "sample", "true spike times as sample indices (nearest sample; SpikeInterface's spike frames)"),
+    "ground_truth/spike_samples": Entry("int64", "(N,)", "sample", "true spike times as sample indices (SpikeInterface's spike frames); in seconds: spike_samples / attrs recording fs_hz"),
     "ground_truth/spike_units": Entry("int32", "(N,)", "", "unit index of each spike"),
     "ground_truth/units/positions_um": Entry("float64", "(U, 3)", "um", "soma positions (tissue frame, surface z = 0)"),
     "ground_truth/units/cell_type": Entry("int8", "(U,)", "", "0 pyramidal (excitatory), 1 interneuron (inhibitory)"),
@@ -130,7 +129,9 @@ def markdown() -> str:
              "surface z = 0, depth = -z); `neurosim.io.read_sorting` gives SpikeInterface's "
              "`gt_unit_locations` in the probe's frame instead (see `docs/interop.md`). A spike's time "
              "is the extremum (largest absolute value) of its unit's raw template on the best channel, "
-             "template sample `nbefore`; `spike_samples` is that time rounded to the nearest sample.", "",
+             "template sample `nbefore`; `spike_samples` is that time rounded to the nearest sample "
+             "(the recording is built from these samples; times in seconds are `spike_samples / fs_hz`, "
+             "`neurosim.io.spike_times_s`).", "",
              "## Datasets", "", "| path | dtype | shape | unit | meaning |", "|---|---|---|---|---|"]
     for path, e in SCHEMA.items():
         lines.append(f"| `/{path}` | {e.dtype} | {e.shape} | {e.unit} | {e.description} |")

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import neurosim.pipeline as pipeline
-from neurosim.io import read_result, validate_file
+from neurosim.io import read_result, spike_times_s, validate_file
 from neurosim.io.schema import markdown
 
 
@@ -26,7 +26,11 @@ def test_file_matches_schema_and_reads_back(tiny_run, tiny_design):
     assert "neurosim_version" in r["attrs/root"]
     assert "[recording]" in r["attrs/root"]["design_toml"]
     assert r["ground_truth/units/positions_um"].shape[0] == result.activity.num_cells
-    assert np.array_equal(r["ground_truth/spike_times_s"], result.activity.spike_times_s)
+    # the file holds each spike's sample (the nearest to its time); seconds are derived from it
+    fs = tiny_design.recording.fs_hz
+    assert np.array_equal(r["ground_truth/spike_samples"], np.round(result.activity.spike_times_s * fs))
+    np.testing.assert_allclose(spike_times_s(r), result.activity.spike_times_s, rtol=0, atol=0.5 / fs)
+    assert "ground_truth/spike_times_s" not in r
     import probeinterface
     import json
     group = probeinterface.ProbeGroup.from_dict(json.loads(r["probe/probeinterface_json"]))

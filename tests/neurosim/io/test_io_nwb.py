@@ -61,7 +61,8 @@ def test_export_round_trips(exported, tiny_h5):
         np.testing.assert_array_equal(chip.data[:], _read(tiny_h5, "recording/traces_adc"))
         assert chip.conversion == pytest.approx(lsb * 1e-6, rel=1e-12)
         # Ground truth: every unit's spike times, soma position and cell type.
-        times, units = _read(tiny_h5, "ground_truth/spike_times_s"), _read(tiny_h5, "ground_truth/spike_units")
+        times = _read(tiny_h5, "ground_truth/spike_samples") / fs
+        units = _read(tiny_h5, "ground_truth/spike_units")
         upos = _read(tiny_h5, "ground_truth/units/positions_um")
         ci = _read(tiny_h5, "ground_truth/templates/channel_index")
         assert len(nwb.units) == upos.shape[0]
