@@ -8,7 +8,7 @@ chunks so the result does not depend on the chunk size:
    decimated LFP band (input-referred µV in, amplifier output in mV out).
 2. `ADC` -- bipolar mid-tread quantiser (mV in, int16 codes out), multiplexed sampling
    skew (`mux_sample_offsets_s`, `MuxSkew`).
-3. Detectors (`make_detector`): `MADThresholdDetector` (frozen or running MAD),
+3. `chip_models.detection` (`make_detector`): `MADThresholdDetector` (frozen or running MAD),
    `RMSThresholdDetector`, `AbsoluteThresholdDetector`, `NEODetector`;
    `SpikeBandPower` features (codes in, ``(sample_index, channel)`` events out).
 4. Output modes: `RiceEncoder` (lossless), `mode_rates_bps` (raw, compressed,
@@ -29,15 +29,15 @@ tests/test_architecture.py).
 from .adc import ADC
 from .codec import RiceEncoder, rice_decode
 from .datarate import event_bits, event_rate_bps, raw_rate_bps
-from .detector import MADThresholdDetector
-from .detectors import (
+from .detection import (
                         DETECTOR_KINDS,
                         AbsoluteThresholdDetector,
+                        MADThresholdDetector,
                         NEODetector,
                         RMSThresholdDetector,
+                        SpikeBandPower,
                         make_detector,
 )
-from .features import SpikeBandPower
 from .frontend import FrontEnd
 from .heat import (
                         BRAIN_K_W_PER_M_K,

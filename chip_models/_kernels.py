@@ -1,7 +1,8 @@
 """Pure numerical kernels of ``chip_models``.
 
 Each circuit or physical law is a small pure function here; the public classes in
-``frontend``, ``adc``, ``detector`` and ``power`` validate their inputs and call these.
+``frontend``, ``adc`` and ``power`` validate their inputs and call these (the detectors' kernels
+are in `chip_models.detection._kernels`, which shares `channel_block` and `prefetch_row`).
 Kernels trust their inputs (shapes, dtypes, ranges) and hold no state of their own: any state
 is passed in and returned (or updated in place in arrays owned by the caller).
 """
@@ -10,7 +11,6 @@ from __future__ import annotations
 
 import math
 
-import numba
 import numpy as np
 from llvmlite import ir
 from numba import njit, prange, types, uint64
@@ -22,12 +22,6 @@ from scipy import constants
 K_BOLTZMANN_J_PER_K = constants.k
 #: Elementary charge, C.
 Q_ELECTRON_C = constants.e
-#: median(|x|) / sigma for a zero-mean Gaussian: Phi^-1(0.75) (Quiroga et al. 2004).
-MAD_TO_SIGMA = 0.6745
-
-#: Polarity codes used by `threshold_detect`.
-POLARITY_CODES = {"negative": 0, "positive": 1, "both": 2}
-
 
 # ----------------------------------------------------------------------------- front end
 def channel_block(num_channels: int, num_threads: int, most: int = 512) -> int:
@@ -210,127 +204,6 @@ def quantise(y_flat, lsb_mV, bits, codes_flat):  # pragma: no cover - numba
         found[b] = _quantise_range(y_flat, lsb_mV, lo, hi, codes_flat, i0,
                                    min(n, i0 + _QUANTISE_BLOCK))
     return found.any()
-
-
-# ----------------------------------------------------------------------------- detector
-def mad_sigma(x: np.ndarray) -> np.ndarray:
-    """Robust noise estimate per channel: ``sigma = median(|x|) / 0.6745`` (axis 0)."""
-    return np.median(np.abs(x), axis=0) / MAD_TO_SIGMA
-
-
-PACK8 = np.uint64(0x0102040810204080)  # (8 bytes of 0/1) * PACK8 >> 56: byte b -> bit b
-
-
-def hit_bitmap(num_samples: int, num_channels: int, scratch=None) -> np.ndarray:
-    """A uint8 hit bitmap for `threshold_detect` (rows padded to whole 64-bit words; padding
-    never read), reusing ``scratch`` (an earlier one of the same channel count) when it has
-    enough rows: the kernels rewrite every byte of a channel in the rows they use."""
-    width = -(-num_channels // 64) * 8
-    if scratch is not None and scratch.shape[0] >= num_samples and scratch.shape[1] == width:
-        return scratch
-    return np.zeros((max(num_samples, 1), width), np.uint8)
-
-
-@njit(cache=True, parallel=True)
-def _threshold_bits(x, threshold, dead_remaining, dead_samples, polarity, bits,
-                    block):  # pragma: no cover - numba
-    """Threshold crossings with dead time into a bitmap: bit ``c % 8`` of ``bits[n, c // 8]`` is
-    set for an event at (n, c). Tasks of ``block`` channels (a multiple of 8: a task owns whole
-    bytes) each run the whole chunk (channels are independent), with vectorised, branch-free
-    loops; returns the event count."""
-    num_samples, num_channels = x.shape
-    n_tasks = (num_channels + block - 1) // block
-    counts = np.zeros(n_tasks, np.int64)
-    sign = -1.0 if polarity == 0 else 1.0  # x < -thr  <=>  -x > thr (negation is exact)
-    both = polarity == 2
-    for ti in prange(n_tasks):
-        c0 = ti * block
-        w = min(block, num_channels - c0)
-        w8 = (w + 7) // 8
-        thr = threshold[c0:c0 + w].copy()
-        dead = dead_remaining[c0:c0 + w].copy()
-        hit = np.zeros(w8 * 8, np.uint8)  # tail bytes stay 0
-        hit64 = hit.view(np.uint64)
-        count = 0
-        for n in range(num_samples):
-            if n + PREFETCH_ROWS < num_samples:
-                for j in range(0, w, 64 // x.itemsize):
-                    prefetch_row(x, n + PREFETCH_ROWS, c0 + j)
-            xr = x[n, c0:c0 + w]
-            for j in range(uint64(w)):
-                v = float(xr[j])
-                s = abs(v) if both else sign * v
-                d = dead[j]
-                h = (d <= 0) & (s > thr[j])  # armed and beyond the threshold
-                dead[j] = dead_samples if h else (d - 1 if d > 0 else d)
-                hit[j] = h
-                count += h
-            brow = bits[n, c0 // 8:c0 // 8 + w8]
-            for k in range(uint64(w8)):  # 8 hit bytes (0/1) -> one byte, channel 8k + b at bit b
-                brow[k] = np.uint8((hit64[k] * PACK8) >> uint64(56))
-        counts[ti] = count
-        dead_remaining[c0:c0 + w] = dead
-    return counts.sum()
-
-
-@njit(cache=True)
-def bitmap_events(bits, num_samples, num_channels, total):  # pragma: no cover - numba
-    """The events of a hit bitmap, sorted by sample then channel: (sample int64, channel int32).
-
-    Only the bytes of channels ``< num_channels`` are read (the padding of a row is ignored);
-    ``total`` is the event count the kernel returned.
-    """
-    samples = np.empty(total, np.int64)
-    channels = np.empty(total, np.int32)
-    n_bytes = (num_channels + 7) // 8
-    words = (n_bytes + 7) // 8
-    k = 0
-    for n in range(num_samples):
-        row64 = bits[n].view(np.uint64)
-        for i in range(words):
-            if row64[i] == 0:
-                continue
-            for byte in range(i * 8, min(i * 8 + 8, n_bytes)):
-                b = bits[n, byte]
-                for bit in range(8):
-                    if (b >> bit) & 1 and k < total:
-                        samples[k] = n
-                        channels[k] = byte * 8 + bit
-                        k += 1
-    return samples, channels
-
-
-def threshold_detect(x, threshold, dead_remaining, dead_samples, polarity, scratch=None):
-    """Threshold crossing with a per-channel dead time, one chunk.
-
-    A channel fires at the first sample beyond its threshold while armed, then ignores the next
-    ``dead_samples`` samples. One vectorised pass over ``x`` (channel tasks in parallel) marks
-    the events in a bitmap; the events are then read from it in (sample, channel) order, the
-    order of a sample-by-sample, channel-by-channel loop, whatever the thread count.
-
-    Parameters
-    ----------
-    x : int or float array, shape (num_samples, num_channels), C-contiguous.
-    threshold : float64 array, shape (num_channels,), positive threshold magnitude.
-    dead_remaining : int64 array, shape (num_channels,)
-        Samples still to ignore on each channel; updated in place (stream state).
-    dead_samples : int
-        Samples ignored after each detection.
-    polarity : int
-        0: ``x < -thr``; 1: ``x > thr``; 2: ``|x| > thr``.
-    scratch : np.ndarray, optional
-        A bitmap from `hit_bitmap` to reuse.
-
-    Returns
-    -------
-    sample_index : int64 array (chunk-local), channel : int32 array.
-    """
-    num_samples, num_channels = x.shape
-    bits = hit_bitmap(num_samples, num_channels, scratch)
-    total = _threshold_bits(x, np.ascontiguousarray(threshold, np.float64), dead_remaining,
-                            dead_samples, polarity, bits,
-                            channel_block(num_channels, numba.get_num_threads(), 1024))
-    return bitmap_events(bits, num_samples, num_channels, total)
 
 
 # ----------------------------------------------------------------------------- power

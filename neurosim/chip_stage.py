@@ -8,7 +8,7 @@ counts, spike-band power) → telemetry (FIFO, packets, bit errors) → power an
 Two measurement-only blocks sit beside the chip and cost it nothing in the power model:
 
 - a noise meter (MAD, σ = median|x|/0.6745 over the calibration window, read on the ADC's bins
-  and at least the quantisation noise LSB/√12: `chip_models.detector.quantised_mad_sigma`) gives
+  and at least the quantisation noise LSB/√12: `chip_models.detection.quantised_mad_sigma`) gives
   every channel's noise level for SNR and for deciding which units are detectable, whatever the
   detector is;
 - the stimulation artefact and blanking (``chip.stimulation``) act on the recording path.
@@ -140,10 +140,10 @@ class ChipChain:
             self.last_lfp = np.asarray(self.lfp.process(x_uV), np.float32)
             if self.keep:
                 self._lfp_chunks.append(self.last_lfp)
-        y = self.front_end.process(x_uV)
-        if self.mux is not None:
-            y = self.mux.process(y)
-        codes = self.adc.convert(y)
+        if self.mux is None:    # front end and ADC in one pass (no float32 chunk in between)
+            codes = self.front_end.process_codes(x_uV, self.adc)
+        else:
+            codes = self.adc.convert(self.mux.process(self.front_end.process(x_uV)))
         det_in = cm.blank_samples(codes, start, self.stim[0], self.stim[1]) if self.stim else codes
         s, c = self.detector.process(det_in)
         if self.meter is not self.detector:

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import inspect
+import re
+import struct
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
@@ -10,7 +13,8 @@ from pydantic import Field, model_validator
 
 from neurosim.design._base import Section, ranged
 
-__all__ = ["Tissue", "Implant", "ElectrodeNoise", "Drift", "layout_parameters", "check_layout_params"]
+__all__ = ["Tissue", "Implant", "ElectrodeNoise", "Drift", "LayoutParamRange", "layout_parameters",
+           "check_layout_params", "layout_param_ranges"]
 
 
 class Tissue(Section):
@@ -179,6 +183,141 @@ def check_layout_params(layout: str, params: dict, prefix: str = "implant.layout
         REGISTRY[layout][0](**params)  # the generator's own checks: ranges with units, combinations
     except (TypeError, ValueError) as exc:
         msg = str(exc)
-        first = msg.split(" ", 1)[0]
+        first, _, rest = msg.partition(" ")
+        if first not in defaults:
+            # a wrapper's generator names the parameter as its own (linear's num_channels is
+            # multishank's channels_per_shank): name the one whose value the message quotes
+            quoted = [k for k, v in params.items() if msg.endswith(f", got {v!r}")]
+            if len(quoted) == 1:
+                msg, first = f"{quoted[0]} {rest}", quoted[0]
         raise ValueError(f"{prefix}{msg}" if first in defaults
                          else f"{prefix.rstrip('.')} of layout {layout!r}: {msg}") from None
+
+
+@dataclass(frozen=True)
+class LayoutParamRange:
+    """What `check_layout_params` accepts for one parameter of a layout, the others at their defaults.
+
+    ``low``/``high`` of ``None``: unbounded on that side (or no bound stated, see ``note``).
+    """
+
+    name: str
+    type: str  # "int" or "float"
+    default: Any  # None: derived from the other parameters ("auto")
+    low: float | None
+    high: float | None
+    low_inclusive: bool
+    high_inclusive: bool
+    unit: str
+    note: str = ""
+
+    def interval(self) -> str:
+        """The range as written in the validation messages, e.g. ``[10, 5000] µm`` (a bound that
+        ``:g`` would round is written in full)."""
+        lo = "-inf" if self.low is None else _exact(self.low)
+        hi = "inf" if self.high is None else _exact(self.high)
+        text = f"{'[' if self.low_inclusive else '('}{lo}, {hi}{']' if self.high_inclusive else ')'}"
+        return f"{text} {self.unit}" if self.unit else text
+
+
+def _exact(x: float) -> str:
+    return f"{x:g}" if float(f"{x:g}") == x else repr(float(x))
+
+
+#: A range in a validation message: "<name> must be [words] in [lo, hi] [unit], got <value>"
+_RANGE_MESSAGE = re.compile(r"(?:^|: )(?P<name>\w+) must be (?:[\w ]+ )?in (?P<lb>[\[(])(?P<lo>[^,]+), "
+                            r"(?P<hi>[^\])]+)(?P<hb>[\])])(?: (?P<unit>[^,]+))?, got (?P<got>.+)$")
+#: Integer bounds are tightened by trying values one by one from the stated bound inwards (rules
+#: that combine parameters, e.g. rows x cols <= 1024); at most this many tries per bound.
+_MAX_SCAN = 4096
+
+
+def _rejection(layout: str, name: str, value) -> str | None:
+    """The message `check_layout_params` gives for ``{name: value}`` (no prefix), None if accepted."""
+    try:
+        check_layout_params(layout, {name: value}, prefix="")
+    except ValueError as exc:
+        return str(exc)
+    return None
+
+
+def _stated_bound(layout: str, name: str, probe, side: str):
+    """(bound, inclusive, unit, stated) from the message for a value far beyond one side."""
+    message = _rejection(layout, name, probe)
+    if message is None:
+        return None, True, "", True  # accepted: unbounded on that side
+    m = _RANGE_MESSAGE.search(message)
+    # the range of this parameter (a wrapper's generator may name it as its own: linear's
+    # num_channels is multishank's channels_per_shank) when the message quotes the value tried
+    if m is None or m["got"] != repr(probe):
+        return None, True, "", False
+    text, bracket = (m["lo"], m["lb"]) if side == "low" else (m["hi"], m["hb"])
+    bound = None if text in ("-inf", "inf") else float(text)
+    return bound, bracket in "[]", m["unit"] or "", True
+
+
+def layout_param_ranges(layout: str) -> dict[str, LayoutParamRange]:
+    """Each parameter of a generated layout: type, allowed range with unit, default.
+
+    Read from the validation itself (`check_layout_params`, i.e. the generator's own checks):
+    each parameter is tried far below and far above, with the other parameters at their
+    defaults, and the range stated in the message is taken. A stated bound that a rule
+    combining parameters rejects (``rows x cols <= 1024``, an even channel count, a tip depth
+    that must hold every contact) is moved inwards to the last value accepted: integers one by
+    one, floats by bisection to the exact float. So every bound holds with the other parameters
+    at their defaults (``note`` then gives the stated range). Unknown layouts give ``{}``.
+    """
+    ranges = {}
+    for name, default in layout_parameters(layout).items():
+        is_int = _is_int_default(default)
+        far = 2 ** 40 if is_int else 1e300
+        low, low_inc, unit_lo, ok_lo = _stated_bound(layout, name, -far, "low")
+        high, high_inc, unit_hi, ok_hi = _stated_bound(layout, name, far, "high")
+        notes = [f"{side} bound not stated: see design validate"
+                 for side, ok in (("lower", ok_lo), ("upper", ok_hi)) if not ok]
+        stated = LayoutParamRange(name, "int" if is_int else "float", default, low, high, low_inc,
+                                  high_inc, unit_lo or unit_hi)
+        if low_inc:
+            low = _accepted_bound(layout, name, low, default, is_int)
+        if high_inc:
+            high = _accepted_bound(layout, name, high, default, is_int)
+        if (low, high) != (stated.low, stated.high):
+            notes.append(f"{stated.interval()} with other values of the others")
+        ranges[name] = LayoutParamRange(stated.name, stated.type, default, low, high, low_inc,
+                                        high_inc, stated.unit, "; ".join(notes))
+    return ranges
+
+
+def _accepted_bound(layout: str, name: str, bound, default, is_int: bool):
+    """The accepted value nearest to the stated (inclusive) ``bound`` between it and ``default``:
+    ``bound`` itself when accepted; integers tried one by one (rules such as 'even' are not
+    monotonic), floats bisected to the exact float (the rules on floats are bounds)."""
+    if bound is None or default is None or _rejection(layout, name, int(bound) if is_int else bound) is None:
+        return bound
+    if is_int:
+        step = 1 if bound < default else -1
+        value = int(bound)
+        for _ in range(_MAX_SCAN):
+            value += step
+            if _rejection(layout, name, value) is None or value == default:
+                return float(value)
+        return bound
+    inside, outside = _float_key(float(default)), _float_key(bound)  # accepted, rejected
+    while abs(outside - inside) > 1:
+        mid = (inside + outside) // 2
+        if _rejection(layout, name, _key_float(mid)) is None:
+            inside = mid
+        else:
+            outside = mid
+    return _key_float(inside)
+
+
+def _float_key(x: float) -> int:
+    """An integer that orders as the float does, consecutive for adjacent floats."""
+    (bits,) = struct.unpack("<q", struct.pack("<d", x))
+    return bits if bits >= 0 else -(bits & 0x7FFFFFFFFFFFFFFF)
+
+
+def _key_float(key: int) -> float:
+    bits = key if key >= 0 else (-key) | -0x8000000000000000
+    return struct.unpack("<d", struct.pack("<q", bits))[0]

@@ -11,18 +11,9 @@ import pytest
 from numba import njit
 
 from electrode_models import _counter_rng as rng
+from tests._reference import GAMMA, MASK, splitmix64
 
 ROOT = Path(__file__).parents[2]
-MASK = 2 ** 64 - 1
-GAMMA = 0x9E3779B97F4A7C15
-
-
-def _splitmix64(x: int) -> int:
-    """Steele, Lea & Flood (2014) / Vigna's splitmix64.c, one step from state x (pure Python)."""
-    z = (x + GAMMA) & MASK
-    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & MASK
-    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & MASK
-    return z ^ (z >> 31)
 
 
 @njit
@@ -50,22 +41,22 @@ def _logs(hi):
 
 def test_splitmix64_published_sequence_and_streams():
     # splitmix64.c seeded with 0 yields 0xE220A8397B1DCDAF, 0x6E789E6AA1B965F4, 0x06C45D188009454F
-    assert [_splitmix64(k * GAMMA & MASK) for k in range(3)] == [
+    assert [splitmix64(k * GAMMA & MASK) for k in range(3)] == [
         0xE220A8397B1DCDAF, 0x6E789E6AA1B965F4, 0x06C45D188009454F]
     r = np.random.default_rng(0)
     for key, k, x in zip(r.integers(0, MASK, 20, dtype=np.uint64, endpoint=True),
                          r.integers(0, 2 ** 62, 20), r.integers(0, MASK, 20, dtype=np.uint64)):
         key, k, x = int(key), int(k), int(x)
         got = _scalars(np.uint64(key), k, np.uint64(x))
-        assert int(got[0]) == _splitmix64(x)
-        assert int(got[1]) == _splitmix64((key + k * GAMMA) & MASK)
-        assert int(got[2]) == _splitmix64(key ^ (k * GAMMA & MASK))
+        assert int(got[0]) == splitmix64(x)
+        assert int(got[1]) == splitmix64((key + k * GAMMA) & MASK)
+        assert int(got[2]) == splitmix64(key ^ (k * GAMMA & MASK))
         assert int(got[3]) == key ^ (3 * 0xD1B54A32D192ED03 & MASK)
         assert got[4] == (x >> 11) / 2.0 ** 53
         assert got[5] == ((x >> 11) + 0.5) / 2.0 ** 53
-        assert got[6] == ((_splitmix64((key + k * GAMMA) & MASK) >> 11) + 0.5) / 2.0 ** 53
+        assert got[6] == ((splitmix64((key + k * GAMMA) & MASK) >> 11) + 0.5) / 2.0 ** 53
     keys = rng.channel_keys(np.uint64(12345), 5)
-    assert [int(v) for v in keys] == [_splitmix64(_splitmix64(c) ^ 12345) for c in range(5)]
+    assert [int(v) for v in keys] == [splitmix64(splitmix64(c) ^ 12345) for c in range(5)]
 
 
 def _box_muller_f64(h):

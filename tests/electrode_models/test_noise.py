@@ -6,16 +6,7 @@ import pytest
 from scipy import stats
 
 from electrode_models.noise import add_gaussian_noise, thermal_noise_uV_rms
-
-MASK = 2 ** 64 - 1
-GAMMA = 0x9E3779B97F4A7C15
-
-
-def _splitmix64(x: int) -> int:
-    z = (x + GAMMA) & MASK
-    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & MASK
-    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & MASK
-    return z ^ (z >> 31)
+from tests._reference import GAMMA, MASK, splitmix64
 
 
 def _noise(n, n_ch, start=0, seed=1, sigma=1.0):
@@ -61,10 +52,10 @@ def test_value_is_documented_function_of_seed_sample_channel():
     x = np.zeros((n, 3), np.float32)
     add_gaussian_noise(x, start, sigma, seed)
     for c in range(3):
-        key = _splitmix64(_splitmix64(c) ^ seed)
+        key = splitmix64(splitmix64(c) ^ seed)
         for i in range(n):
             g = start + i
-            h = _splitmix64((key + (g // 2) * GAMMA) & MASK)
+            h = splitmix64((key + (g // 2) * GAMMA) & MASK)
             hi, lo = h >> 32, h & 0xFFFFFFFF
             r = math.sqrt(-2 * math.log((hi + 0.5) * 2.0 ** -32))
             phi = ((lo & 0x1FFFFFFF) + 0.5) * (math.pi / 4) * 2.0 ** -29

@@ -1,5 +1,6 @@
 """CLI conventions (issue 13, item 18): --version, --set, --duration, --seed, list, show --minimal."""
 
+import re
 import tomllib
 
 import pytest
@@ -74,18 +75,86 @@ def test_list_reads_the_registries(capsys):
 
     assert main(["list", "layouts"]) == 0
     out = capsys.readouterr().out
-    lines = {line.split()[0]: line for line in out.splitlines()[1:]}
+    lines = {line.split()[0]: line for line in out.splitlines()[1:] if not line.startswith(" ")}
     assert set(lines) == set(em.list_layouts()) | {"custom"}
-    assert "rows=10" in lines["utah"] and "drop_corners=1" in lines["utah"]
     assert lines["utah96"].split()[2] == "96" and lines["neuropixels1"].split()[2] == "384"
     assert main(["list", "materials"]) == 0
     out = capsys.readouterr().out
     assert [line.split()[0] for line in out.splitlines()[1:]] == em.list_materials()
+    for material in em.list_materials():  # every listed material is one the design accepts
+        assert load_design({"implant": {"material": material}}).implant.material == material
     assert main(["list", "models"]) == 0
     out = capsys.readouterr().out
     models = {line.split()[0]: line.split(None, 1)[1] for line in out.splitlines()}
     assert models["population.model"].split(", ") == list(MODELS)
     assert "mad_threshold" in models["chip.detector.kind"] and "events" in models["chip.radio.output_mode"]
+
+
+#: A parameter line of `neurosim list layouts`: name, type, range [unit], default [(note)]
+_PARAM_LINE = re.compile(r"^    (?P<name>\w+) +(?P<type>int|float) +(?P<range>(?P<lb>[\[(])(?P<lo>[^,]+), "
+                         r"(?P<hi>[^\])]+)(?P<hb>[\])])(?: (?P<unit>\S+))?) +default (?P<default>\S+)"
+                         r"(?P<note>  \(.*\))?$")
+
+
+def _listed_layout_params(out: str) -> dict[str, dict]:
+    """{layout: {parameter: match of _PARAM_LINE}} from the output of `neurosim list layouts`."""
+    layouts, current = {}, None
+    for line in out.splitlines()[2:]:
+        if line.startswith("    "):
+            m = _PARAM_LINE.match(line)
+            assert m, f"unparsed parameter line: {line!r}"
+            layouts[current][m["name"]] = m
+        else:
+            current = line.split()[0]
+            layouts[current] = {}
+    return layouts
+
+
+def _layout_params_error(layout: str, params: dict) -> str | None:
+    """The message of `design validate` for ``implant.layout_params = params``, None if valid."""
+    from neurosim.design import Design
+
+    try:
+        Design.from_dict({"implant": {"layout": layout, "layout_params": params}})
+    except DesignError as exc:
+        return str(exc)
+    return None
+
+
+def test_list_layouts_prints_the_ranges_that_validation_accepts(capsys):
+    """Every printed range is the validation's: a value at each printed bound passes
+    ``design validate`` and a value just beyond it fails (the others at their defaults), and
+    where no note says a combined rule narrows it, the error states the printed range and unit."""
+    from neurosim.design.implant import layout_parameters
+
+    assert main(["list", "layouts"]) == 0
+    listed = _listed_layout_params(capsys.readouterr().out)
+    assert set(listed) == set(em.list_layouts()) | {"custom"} and listed["custom"] == {}
+    checked = 0
+    for layout in em.list_layouts():
+        defaults = layout_parameters(layout)
+        assert list(listed[layout]) == list(defaults), layout
+        for name, m in listed[layout].items():
+            where = f"{layout}.{name} {m['range']}"
+            default = defaults[name]
+            assert m["default"] == ("auto" if default is None else f"{default:g}"), where
+            assert m["type"] == ("int" if type(default) is int else "float"), where
+            is_int = m["type"] == "int"
+            for side, text, bracket in (("low", m["lo"], m["lb"]), ("high", m["hi"], m["hb"])):
+                assert text not in ("-inf", "inf"), f"{where}: every layout parameter is bounded"
+                bound = int(text) if is_int else float(text)
+                sign = -1 if side == "low" else 1
+                beyond = bound + sign if is_int else bound + sign * max(1e-9 * abs(bound), 1e-9)
+                inside_ok = _layout_params_error(layout, {name: bound})
+                assert (inside_ok is None) == (bracket in "[]"), f"{where}: {bound} -> {inside_ok}"
+                error = _layout_params_error(layout, {name: beyond})
+                assert error is not None, f"{where}: {beyond} passes validation"
+                assert "implant.layout_params." in error, error
+                if not m["note"]:
+                    assert f"{m['range']}, got {beyond!r}" in error, (where, error)
+                checked += 1
+    assert checked >= 2 * 40  # every parameter of every layout, both sides
+
 
 
 def test_design_show_minimal_drops_unused_sections_and_loads_back(tmp_path, capsys):

@@ -28,6 +28,8 @@ def test_unknown_layout_parameter_is_named_with_the_allowed_ones():
     ("neuropixels1", {"num_channels": 33}, r"implant\.layout_params\.num_channels must be an even integer "
                                            r"in \[2, 960\], got 33"),
     ("linear", {"num_channels": 2.5}, r"implant\.layout_params\.num_channels must be an integer, got 2\.5"),
+    # linear is multishank with one shank: the message names linear's parameter, not multishank's
+    ("linear", {"num_channels": 0}, r"implant\.layout_params\.num_channels must be in \[1, 1024\], got 0$"),
     ("uecog", {"rows": 64, "cols": 64}, r"implant\.layout_params\.rows x cols must be <= 1024 contacts, "
                                         r"got 4096"),
     ("stent", {"vessel_radius_um": 50.0}, r"implant\.layout_params\.vessel_radius_um must be in "

@@ -102,7 +102,7 @@ def test_warnings_inside_a_sweep_point_name_it(caplog):
 
     label = point_label(2, {"chip.adc.bits": 6, "chip.detector.threshold_k": 4.5})
     assert label == "sweep point 2 (chip.adc.bits=6, chip.detector.threshold_k=4.5)"
-    log = logging.getLogger("chip_models.detector")
+    log = logging.getLogger("chip_models.detection.mad")
     with caplog.at_level(logging.WARNING):
         with pytest.warns(UserWarning, match=r"^sweep point 2 \(chip\.adc\.bits=6, .*\): too coarse$"):
             with point_messages(label):

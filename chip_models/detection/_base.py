@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._validation import check_array, check_int, check_option, check_range
 from . import _kernels
-from ._validation import check_array, check_int, check_option, check_range
 
 __all__ = ["CalibratedDetector"]
 

@@ -1,4 +1,4 @@
-"""On-chip spike detection by threshold crossing with a MAD-calibrated threshold."""
+"""Threshold crossing with a MAD noise estimate, frozen after calibration or tracked on chip."""
 
 from __future__ import annotations
 
@@ -7,11 +7,13 @@ import logging
 import numpy as np
 from scipy import special
 
-from . import _detector_kernels, _kernels
-from ._detector_base import CalibratedDetector
-from ._validation import check_range
+from .._validation import check_range
+from . import _kernels
+from ._base import CalibratedDetector
 
 logger = logging.getLogger(__name__)
+
+__all__ = ["MADThresholdDetector", "quantised_mad_sigma"]
 
 
 def quantised_mad_sigma(x: np.ndarray, quantisation_step: float) -> np.ndarray:
@@ -192,7 +194,7 @@ class MADThresholdDetector(CalibratedDetector):
     def _detect(self, x):
         if not self.adaptive:
             return super()._detect(x)
-        return _detector_kernels.adaptive_mad_detect(
+        return _kernels.adaptive_mad_detect(
             x, self._median, self._eta, self.threshold_k / _kernels.MAD_TO_SIGMA,
             self._dead_remaining, self.dead_samples, _kernels.POLARITY_CODES[self.polarity],
             self._hit_bitmap(len(x)))

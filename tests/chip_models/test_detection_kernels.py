@@ -6,7 +6,7 @@ import numba
 import numpy as np
 import pytest
 
-from chip_models import _detector_kernels, _kernels
+from chip_models.detection import _kernels
 from chip_models import MADThresholdDetector
 
 FS_HZ = 30000.0
@@ -107,7 +107,7 @@ def test_adaptive_kernel_equals_previous_loop(polarity, channels, integer):
         for nth in _threads():
             numba.set_num_threads(nth)
             med, d = med0.copy(), dead0.copy()
-            s, c = _detector_kernels.adaptive_mad_detect(x, med, 1e-3, 4.5 / 0.6745, d, 30, polarity)
+            s, c = _kernels.adaptive_mad_detect(x, med, 1e-3, 4.5 / 0.6745, d, 30, polarity)
             np.testing.assert_array_equal(s, ws)
             np.testing.assert_array_equal(c, wc)
             np.testing.assert_array_equal(med, want_med)

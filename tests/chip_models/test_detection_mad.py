@@ -226,7 +226,7 @@ def test_noise_estimate_of_quantised_gaussian_noise_is_unbiased(sigma_lsb):
     at most ~2 % (z = (k+1/2)/sigma between 0.6 and 1.2): tolerance 6 %. The plain MAD gives 0
     at 0.5 LSB (median|code| = 0, as P(|x| < 0.5 LSB) = 0.68) and 3/0.6745 = 4.45 at 5 LSB.
     """
-    from chip_models.detector import quantised_mad_sigma
+    from chip_models.detection import quantised_mad_sigma
 
     rng = np.random.default_rng(int(sigma_lsb * 10))
     codes = np.round(rng.normal(0.0, sigma_lsb, size=(int(0.25 * FS_HZ), 3)))
@@ -241,7 +241,7 @@ def test_noise_estimate_of_quantised_gaussian_noise_is_unbiased(sigma_lsb):
 
 
 def test_noise_estimate_when_every_sample_is_one_code_is_the_quantisation_noise():
-    from chip_models.detector import quantised_mad_sigma
+    from chip_models.detection import quantised_mad_sigma
 
     np.testing.assert_allclose(quantised_mad_sigma(np.zeros((100, 2)), 2.0), 2.0 / np.sqrt(12.0))
 

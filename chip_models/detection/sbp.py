@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 from scipy import signal
 
-from . import _detector_kernels
-from ._validation import check_array, check_int, check_option, check_range
+from . import _kernels
+from .._validation import check_array, check_int, check_option, check_range
 
 __all__ = ["SpikeBandPower"]
 
@@ -110,7 +110,7 @@ class SpikeBandPower:
         y = np.ascontiguousarray(y)
         max_bins = (int(self._count[0]) + arr.shape[0]) // self.bin_samples
         out = np.empty((max_bins, self.num_channels))
-        written = _detector_kernels.binned_abs_mean(y, self._acc, self._count, self.bin_samples,
-                                                    self.statistic == "square", out)
+        written = _kernels.binned_abs_mean(y, self._acc, self._count, self.bin_samples,
+                                           self.statistic == "square", out)
         self._bins_emitted += written
         return out[:written]
