@@ -331,7 +331,13 @@ def _ray_correction(qx, qy, qz, vx, vy, vz, r_lo, r_hi, sx, sy, sz, ex, ey, ez, 
                     nc += 1
     cuts[nc] = r_hi
     nc += 1
-    cuts[:nc].sort()
+    for p in range(1, nc):  # insertion sort of <= 4 values (what np.sort gives; compiles faster)
+        v = cuts[p]
+        q = p - 1
+        while q >= 0 and cuts[q] > v:
+            cuts[q + 1] = cuts[q]
+            q -= 1
+        cuts[q + 1] = v
     acc = 0.0
     for i in range(nc - 1):
         w = cuts[i + 1] - cuts[i]

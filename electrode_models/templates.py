@@ -41,6 +41,7 @@ ground-truth extracellular spiking activity. Neuroinformatics 19, 185-204.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 from dataclasses import dataclass
@@ -109,6 +110,22 @@ class SparseTemplates:
         u, q = np.nonzero(self.channel_index >= 0)
         out[u, :, self.channel_index[u, q]] = self.waveforms_uV[u, :, q]
         return out
+
+
+def _one_blas_thread():
+    """BLAS/LAPACK on one thread while the cable equations of the cell variants are solved.
+
+    Their matrices are small (<= ~150 segments): a multithreaded OpenBLAS spends more on handing
+    work between its threads than on the work (measured 5-7x slower on a busy 2-core machine,
+    ~5 s instead of ~0.7 s for the default design's ~100 variants), and its results then depend
+    on the thread count in the last bits (~1e-18 of the peak). `threadpoolctl` comes with
+    scikit-learn (a dependency of neurosim); without it the BLAS keeps its threads.
+    """
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover - threadpoolctl is installed with scikit-learn
+        return contextlib.nullcontext()
+    return threadpool_limits(1, user_api="blas")
 
 
 def _currents(morph: Morphology, ap: dict, fs_hz: float, n_pre: int, n_post: int) -> np.ndarray:
@@ -301,15 +318,16 @@ def compute_templates(cell_classes, positions_um, orientations, probe_positions_
     pair_keys, type_idx = np.unique(codes * width + ids + (MAX_VARIANT + 2), return_inverse=True)
     type_idx = type_idx.reshape(-1).astype(np.int64)
     morphs, currents = [], []
-    for pk in pair_keys.tolist():
-        c, i = pk // width, pk % width - (MAX_VARIANT + 2)
-        if i >= 0:
-            morphs.append(cell_variant(c, i)[0])
-            currents.append(variant_currents(c, i, fs_hz, n_pre, n_post))
-        else:
-            m, ap = lib[by_class[CELL_CLASSES[c]][-1 - i]]
-            morphs.append(m)
-            currents.append(_currents(m, ap, fs_hz, n_pre, n_post))
+    with _one_blas_thread():
+        for pk in pair_keys.tolist():
+            c, i = pk // width, pk % width - (MAX_VARIANT + 2)
+            if i >= 0:
+                morphs.append(cell_variant(c, i)[0])
+                currents.append(variant_currents(c, i, fs_hz, n_pre, n_post))
+            else:
+                m, ap = lib[by_class[CELL_CLASSES[c]][-1 - i]]
+                morphs.append(m)
+                currents.append(_currents(m, ap, fs_hz, n_pre, n_post))
     if not morphs:  # no cells: any type keeps the kernel's arrays non-empty
         morphs, currents = [cell_variant(0, 0)[0]], [np.zeros((cell_variant(0, 0)[0].n_seg, 1))]
     seg_off = np.cumsum([0] + [m.n_seg for m in morphs]).astype(np.int64)

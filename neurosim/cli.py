@@ -1,4 +1,4 @@
-"""The ``neurosim`` command line: run, render, sweep, dataset, calibrate, list, design show/validate.
+"""The ``neurosim`` command line: run, stream, render, sweep, dataset, calibrate, list, design show/validate.
 
 Commands that take a design also take ``--set FIELD=VALUE`` (repeatable; a dotted design path and
 a TOML scalar or array, e.g. ``--set implant.layout=neuropixels1 --set chip.adc.bits=8``),
@@ -296,6 +296,30 @@ def _cmd_dataset(args) -> int:
     return 0
 
 
+def _cmd_stream(args) -> int:
+    from neurosim.stream import latency_figure, stream
+    from neurosim.stream.live import MAX_CHUNK_S
+
+    if args.duration is not None and not 0 < args.duration <= 86400:
+        raise ValueError(f"--duration must be in (0, 86400] s, got {args.duration:g}")
+    if not 0 < args.chunk <= MAX_CHUNK_S:
+        raise ValueError(f"--chunk must be in (0, {MAX_CHUNK_S:g}] s, got {args.chunk:g}")
+    if args.latency_figure:
+        check_writable(args.latency_figure, "--latency-figure")
+    design = _load(args.design, args)
+    try:
+        report = stream(design, realtime=not args.no_realtime, outlet=args.backend, chunk_s=args.chunk,
+                        n_jobs=args.n_jobs, cache_dir=_run_cache_dir(args))
+    except ImportError as exc:  # the LSL backend without pylsl
+        raise ValueError(f"--backend {args.backend}: {exc}") from None
+    print(format_summary(report.summary()))
+    print("streams: " + ", ".join(report.streams))
+    if args.latency_figure:
+        latency_figure(report.latency, args.latency_figure, title=f"{design.name}: latency budget")
+        print(f"wrote {args.latency_figure}")
+    return 0
+
+
 def _cmd_schema(args) -> int:
     from neurosim.io.schema import markdown
 
@@ -472,6 +496,26 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     _add_design_options(p)
     p.set_defaults(func=_cmd_dataset)
+
+    p = sub.add_parser("stream", help="run the twin live: publish what the chip sends (LSL or memory), "
+                                      "paced to wall-clock time",
+                       description="Example: neurosim stream design.toml --duration 60 --backend lsl")
+    p.add_argument("design", nargs="?", help="design TOML (default: the built-in design)")
+    p.add_argument("--backend", default="memory", choices=["memory", "lsl"],
+                   help="where the streams go: Lab Streaming Layer outlets (needs pylsl) or memory "
+                        "(default: memory)")
+    p.add_argument("--no-realtime", action="store_true",
+                   help="publish as fast as computed instead of paced to wall-clock time")
+    p.add_argument("--chunk", type=float, default=0.05, metavar="SECONDS",
+                   help="processing chunk, s, in (0, 1] (default 0.05; the content does not depend on it)")
+    p.add_argument("--n-jobs", type=int, default=1,
+                   help="threads for the per-chunk kernels (default 1: best for short chunks)")
+    p.add_argument("--latency-figure", metavar="PNG", help="also write the latency budget figure")
+    p.add_argument("--cache-dir", help="cortex and template cache (default: $NEUROSIM_CACHE_DIR or "
+                                       "~/.cache/neurosim)")
+    p.add_argument("--no-cache", action="store_true", help="neither read nor write the cache")
+    _add_design_options(p)
+    p.set_defaults(func=_cmd_stream)
 
     p = sub.add_parser("render", help="write a PNG of the implant in tissue (off-screen)")
     p.add_argument("design", nargs="?", help="design TOML (default: the built-in design)")

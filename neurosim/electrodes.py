@@ -195,17 +195,18 @@ def setup_drift(design, probe: ProbeSetup, activity, signal_gain, seed: int,
     return DriftSetup(templates=dt, motion=motion, fs_hz=fs, unit_scale=scale)
 
 
-def setup_background(design, probe: ProbeSetup, seed: int, activity=None):
+def setup_background(design, probe: ProbeSetup, seed: int, activity=None, *, cache_dir=None):
     """The far-neuron background generator, or None when ``implant.noise.background_uV_rms`` is 0.
 
     With ``background_uV_rms`` unset the level is `far_cell_background_uV_rms` for the
     design's population (rates from ``activity``, the simulated cells; without it, the
-    ``population.poisson`` medians) at the contact of median depth.
+    ``population.poisson`` medians) at the contact of median depth; ``cache_dir`` (optional)
+    caches the far cells' templates there (`get_templates`).
     """
     nz = design.implant.noise
     level = nz.background_uV_rms
     if level is None:
-        level = far_cell_background_uV_rms(design, probe, activity)
+        level = far_cell_background_uV_rms(design, probe, activity, cache_dir=cache_dir)
     if level <= 0:
         return None
     return em.BackgroundNoise(probe.positions_um, design.recording.fs_hz, level, seed,
@@ -236,7 +237,8 @@ def _type_rates_hz(design, activity) -> tuple[float, float]:
 
 def far_cell_background_uV_rms(design, probe: ProbeSetup, activity=None, *, num_cells: int = 3000,
                                seed: int = 0, max_distance_um: float = FAR_CELLS_MAX_DISTANCE_UM,
-                               band_hz: tuple[float, float] = (300.0, 6000.0)) -> float:
+                               band_hz: tuple[float, float] = (300.0, 6000.0),
+                               cache_dir=None) -> float:
     """RMS (µV, in ``band_hz``) of the spikes of every cell beyond the firing radius: shot noise.
 
     Physics
@@ -257,6 +259,9 @@ def far_cell_background_uV_rms(design, probe: ProbeSetup, activity=None, *, num_
       Ecker et al. 2010) with the mean rate of the simulated cells of their type.
     - Homogeneous density ``population.density_per_mm3`` below the surface; the contact of
       median depth stands for all (the level is one number per design).
+
+    The far cells' templates (one channel each, independent of the rates) are cached in
+    ``cache_dir`` when given (`get_templates`: the same numbers, read back from a file).
 
     Returns
     -------
@@ -279,11 +284,12 @@ def far_cell_background_uV_rms(design, probe: ProbeSetup, activity=None, *, num_
     types = np.where(rng.random(num_cells) < pop.excitatory_fraction, PYRAMIDAL, 1).astype(np.int8)
     classes = em.assign_cell_classes(types == PYRAMIDAL, -pos[:, 2], rng, pop.column.layer_boundaries_um)
     fs = design.recording.fs_hz
-    t = em.compute_templates(np.asarray(em.CELL_CLASSES)[classes], pos, draw_orientations(types, rng),
-                             contact[None, :], probe.normals[k:k + 1], float(probe.radius_um[k]), fs,
-                             sigma_S_per_m=design.tissue.conductivity_S_per_m,
-                             variants=em.draw_variants(num_cells, rng), spin_rad=em.draw_spin_rad(num_cells, rng),
-                             max_channels=1, min_amplitude_uV=0.0, cutoff_um=r_max * 1.01)
+    t = get_templates(np.asarray(em.CELL_CLASSES)[classes], pos, draw_orientations(types, rng),
+                      contact[None, :], probe.normals[k:k + 1], float(probe.radius_um[k]), fs,
+                      sigma_S_per_m=design.tissue.conductivity_S_per_m,
+                      cache_dir=cache_dir, use_cache=cache_dir is not None,
+                      variants=em.draw_variants(num_cells, rng), spin_rad=em.draw_spin_rad(num_cells, rng),
+                      max_channels=1, min_amplitude_uV=0.0, cutoff_um=r_max * 1.01)
     w = t.waveforms_uV[:, :, 0].astype(np.float64)
     n_fft = 1 << int(np.ceil(np.log2(4 * w.shape[1])))
     spec = np.fft.rfft(w, n=n_fft, axis=1) / fs

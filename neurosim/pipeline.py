@@ -36,7 +36,8 @@ from neurosim.run_sinks import ScoringSink, SpikeCountSink, WriterSink
 from neurosim.run_summary import RunFacts, metrics_and_summary, unit_snr
 from neurosim.spike_feed import SpikeFeed
 
-__all__ = ["run", "RunResult", "build_probe", "resolve_seed", "stage_seeds", "SCORE_BLOCK_S"]
+__all__ = ["run", "RunResult", "build_probe", "resolve_seed", "stage_seeds", "setup_twin", "TwinSetup",
+           "SCORE_BLOCK_S"]
 
 logger = logging.getLogger(__name__)
 
@@ -104,7 +105,7 @@ def _stimulation_peaks(design, positions_um: np.ndarray) -> np.ndarray:
     return stim.artefact_peak_uV * 100.0 / np.maximum(d, 10.0)
 
 
-def _sources(design, setup, activity, elec, templates, seeds, chain) -> list:
+def _sources(design, setup, activity, elec, templates, seeds, chain, cache_dir=None) -> list:
     """The electrode signal as the engine's sources, in the order they are summed."""
     from neurosim.engine import FunctionSource, NoiseSource, SpikeSource
 
@@ -125,7 +126,7 @@ def _sources(design, setup, activity, elec, templates, seeds, chain) -> list:
     feed = SpikeFeed(activity, fs, elec.cell_alive)  # neurons lost to the implant do not fire
     sources = [SpikeSource(feed, inject, templates.nbefore, n_t - templates.nbefore),
                NoiseSource(elec.noise_sigma_uV, seeds["noise"])]
-    background = setup_background(design, setup, seeds["background"], activity)
+    background = setup_background(design, setup, seeds["background"], activity, cache_dir=cache_dir)
     if background is not None:
         sources.append(FunctionSource("background", background.add))
     dipole_lfp = setup_dipole_lfp(design, setup, activity, signal_gain=elec.signal_gain)
@@ -136,6 +137,76 @@ def _sources(design, setup, activity, elec, templates, seeds, chain) -> list:
         sources.append(FunctionSource("stimulation", lambda x, start: chain.add_stimulation_artefact(
             x, start, peak_uV)))
     return sources
+
+
+@dataclass
+class TwinSetup:
+    """What a run sets up once, before the chunks (`setup_twin`); shared by `run` and
+    `neurosim.stream`, so that both drive the same chain.
+
+    ``timings_s`` holds ``cortex_s`` and ``templates_s``, s; ``template_cache_dir`` (None: no
+    cache) is where the templates, and the far-neuron background's, are cached.
+    """
+
+    seed: int
+    seeds: dict
+    setup: object
+    activity: Activity
+    from_cache: bool
+    elec: object
+    templates: object
+    timings_s: dict
+    template_cache_dir: Path | None = None
+
+    @property
+    def num_channels(self) -> int:
+        return int(self.setup.positions_um.shape[0])
+
+    def chip_and_sources(self, design, keep: bool = True) -> tuple[ChipChain, list]:
+        """A fresh chip (`neurosim.chip_stage.ChipChain`) and the engine's sources for it."""
+        chain = ChipChain(design, self.num_channels, self.seeds["noise"], keep=keep)
+        return chain, _sources(design, self.setup, self.activity, self.elec, self.templates,
+                               self.seeds, chain, cache_dir=self.template_cache_dir)
+
+
+def setup_twin(design: Design, seed: int, *, cache_dir: str | Path | None = None,
+               activity: Activity | None = None, progress: bool = True) -> TwinSetup:
+    """Probe, cortex (simulated or given), electrodes and templates of ``design`` with ``seed``.
+
+    The set-up part of `run` (see its parameters); the chip and sources come from
+    `TwinSetup.chip_and_sources`.
+    """
+    rec = design.recording
+    fs = rec.fs_hz
+    timings: dict[str, float] = {}
+    t0 = time.perf_counter()
+    seeds = stage_seeds(seed)
+
+    setup = build_probe(design)
+    positions, normals, radius = setup.positions_um, setup.normals, setup.radius_um
+
+    from_cache = activity is not None
+    if activity is None:
+        logger.info("simulating the population (%s)", design.population.model)
+        activity, from_cache = get_activity(design.population, rec.duration_s, seed,
+                                            setup.placement_positions_um,  # beneath surface contacts
+                                            cache_dir=cache_dir, progress=progress)
+    timings["cortex_s"] = time.perf_counter() - t0
+
+    elec = setup_electrodes(design, setup, activity.positions_um, seeds["chronic"])
+    t1 = time.perf_counter()
+    template_cache = None if cache_dir is None else Path(cache_dir) / "templates"
+    cells = activity.template_cells()
+    # the channel gains enter before channels are ranked and the spike time (the extremum on the
+    # best channel) is aligned, so the stored templates keep that convention
+    templates = get_templates(
+        cells.pop("cell_classes"), activity.positions_um, activity.orientations,
+        positions, normals, float(radius.mean()), fs, sigma_S_per_m=design.tissue.conductivity_S_per_m,
+        cache_dir=template_cache, use_cache=template_cache is not None, channel_gain=elec.signal_gain,
+        **cells)  # like the cortex: cached only where the user asks
+    timings["templates_s"] = time.perf_counter() - t1
+    return TwinSetup(seed=seed, seeds=seeds, setup=setup, activity=activity, from_cache=from_cache,
+                     elec=elec, templates=templates, timings_s=timings, template_cache_dir=template_cache)
 
 
 def _scoring(design, chain, templates, num_samples: int) -> tuple[ScoringSink, np.ndarray, tuple]:
@@ -202,42 +273,18 @@ def run(design: Design | str | Path | dict | None = None, out_path: str | Path |
     seed = resolve_seed(design)
     rec = design.recording
     fs = rec.fs_hz
-    timings: dict[str, float] = {}
     t0 = time.perf_counter()
-    seeds = stage_seeds(seed)
-
-    setup = build_probe(design)
-    positions, normals, radius = setup.positions_um, setup.normals, setup.radius_um
-    num_channels = positions.shape[0]
-
-    from_cache = activity is not None
-    if activity is None:
-        logger.info("simulating the population (%s)", design.population.model)
-        activity, from_cache = get_activity(design.population, rec.duration_s, seed,
-                                            setup.placement_positions_um,  # beneath surface contacts
-                                            cache_dir=cache_dir, progress=progress)
-    timings["cortex_s"] = time.perf_counter() - t0
-
-    elec = setup_electrodes(design, setup, activity.positions_um, seeds["chronic"])
-    t1 = time.perf_counter()
-    cells = activity.template_cells()
-    # the channel gains enter before channels are ranked and the spike time (the extremum on the
-    # best channel) is aligned, so the stored templates keep that convention
-    templates = get_templates(
-        cells.pop("cell_classes"), activity.positions_um, activity.orientations,
-        positions, normals, float(radius.mean()), fs, sigma_S_per_m=design.tissue.conductivity_S_per_m,
-        cache_dir=None if cache_dir is None else Path(cache_dir) / "templates",
-        use_cache=cache_dir is not None, channel_gain=elec.signal_gain,
-        **cells)  # like the cortex: cached only where the user asks
-    timings["templates_s"] = time.perf_counter() - t1
+    twin = setup_twin(design, seed, cache_dir=cache_dir, activity=activity, progress=progress)
+    timings: dict[str, float] = dict(twin.timings_s)
+    setup, activity, from_cache = twin.setup, twin.activity, twin.from_cache
+    elec, templates, num_channels = twin.elec, twin.templates, twin.num_channels
 
     t1 = time.perf_counter()
     num_samples = int(round(rec.duration_s * fs))
     # Event lists and the LFP are kept in memory only for runs without a file and for behaviour
     # decoding; otherwise they go to the file chunk by chunk (bounded memory).
     keep = out_path is None or bool(activity.behaviour)
-    chain = ChipChain(design, num_channels, seeds["noise"], keep=keep)
-    sources = _sources(design, setup, activity, elec, templates, seeds, chain)
+    chain, sources = twin.chip_and_sources(design, keep=keep)
     scoring, peaks, window = _scoring(design, chain, templates, num_samples)
     counting = SpikeCountSink(activity.num_cells)
     chunk = max(1, int(round(rec.chunk_s * fs)))

@@ -39,3 +39,27 @@ def test_background_on_by_default_and_switchable():
     assert setup_background(off, probe, 1) is None
     fixed = default_design().replace(**{**BASE, "implant.noise.background_uV_rms": 7.0})
     assert setup_background(fixed, probe, 1).level_uV_rms == 7.0
+
+
+def test_cached_far_cell_templates_give_the_same_level(tmp_path, monkeypatch):
+    """With a cache folder the far cells' templates are written once and read back: the level is
+    exactly the one computed without a cache, and the second call computes no template."""
+    import electrode_models as em
+
+    design = default_design().replace(**BASE)
+    probe = build_probe(design)
+    fresh = far_cell_background_uV_rms(design, probe, num_cells=400)
+    first = far_cell_background_uV_rms(design, probe, num_cells=400, cache_dir=tmp_path)
+    assert first == fresh
+    assert len(list(tmp_path.glob("templates-*.npz"))) == 1
+
+    def no_compute(*args, **kwargs):
+        raise AssertionError("templates recomputed although cached")
+
+    monkeypatch.setattr(em, "compute_templates", no_compute)
+    assert far_cell_background_uV_rms(design, probe, num_cells=400, cache_dir=tmp_path) == fresh
+    # the rates are not part of the cached templates: a new rate changes the level as without a cache
+    faster = design.replace(**{"population.poisson.pyramidal_median_hz": 8.0,
+                               "population.poisson.interneuron_median_hz": 40.0})
+    assert far_cell_background_uV_rms(faster, probe, num_cells=400, cache_dir=tmp_path) == \
+        pytest.approx(2 * fresh, rel=1e-9)
