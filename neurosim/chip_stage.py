@@ -25,7 +25,7 @@ import numpy as np
 
 import chip_models as cm
 
-__all__ = ["ChipChain", "ChipOutcome"]
+__all__ = ["ChipChain", "ChipOutcome", "artefact_peaks_uV"]
 
 _EVENT_MODES = ("events", "snippets")
 
@@ -47,6 +47,31 @@ class ChipOutcome:
     lfp_uV: np.ndarray | None = None
     lfp_fs_hz: float | None = None
 
+
+
+def artefact_peaks_uV(stim, positions_um: np.ndarray, contact: int, amplitude_uA: float | None = None) -> np.ndarray:
+    """Stimulation artefact peak per channel, µV, for a pulse on ``contact``.
+
+    ``stim.artefact_peak_uV`` at 100 µm from the contact, scaled as 1/distance (a point current
+    source; distances below 10 µm count as 10 µm) and in proportion to the pulse current relative
+    to ``stim.amplitude_uA`` (the medium is linear).
+
+    Parameters
+    ----------
+    stim : neurosim.design.chip.Stimulation
+    positions_um : np.ndarray, shape (C, 3)
+        Contact positions, µm.
+    contact : int
+        Stimulating contact, in [0, C - 1].
+    amplitude_uA : float, optional
+        Phase current of the pulse, µA (default: ``stim.amplitude_uA``).
+    """
+    pos = np.asarray(positions_um, float)
+    if not 0 <= int(contact) < len(pos):
+        raise ValueError(f"chip.stimulation.contact must be in [0, {len(pos) - 1}], got {contact}")
+    scale = 1.0 if amplitude_uA is None else float(amplitude_uA) / stim.amplitude_uA
+    d = np.linalg.norm(pos - pos[int(contact)], axis=1)
+    return stim.artefact_peak_uV * scale * 100.0 / np.maximum(d, 10.0)
 
 class ChipChain:
     """Front end → ADC → detector → output → link for one run (stateful across chunks)."""
@@ -102,6 +127,10 @@ class ChipChain:
                                      bit_error_rate=radio.bit_error_rate, buffer_events=radio.buffer_events,
                                      frame_s=radio.frame_ms * 1e-3, seed=seed, bits_per_event=ev_bits)
         self.stim = None
+        # pulses commanded while the twin runs (`command_pulses`, the live stream's stimulation
+        # inlet): blanked like the design's own train
+        self.blanking_samples = int(round(chip.stimulation.blanking_ms * 1e-3 * fs))
+        self._commanded = np.zeros(0, np.int64)
         if chip.stimulation.enabled:
             s = chip.stimulation
             pulse = cm.BiphasicPulse(s.amplitude_uA, s.phase_width_us, s.interphase_gap_us, s.rate_hz,
@@ -129,6 +158,22 @@ class ChipChain:
             x_uV += cm.stimulation_artefact_uV(start, len(x_uV), self.fs, self.stim[0], artefact_peak_uV,
                                                s.artefact_tau_ms * 1e-3).astype(np.float32)
 
+    def command_pulses(self, onsets) -> None:
+        """Pulses delivered on command while running (sample indices of their onsets): the
+        detector is blanked after each as after the design's train. The caller adds their artefact
+        to the signal (`artefact_peaks_uV`) and checks their safety."""
+        self._commanded = np.union1d(self._commanded, np.asarray(onsets, np.int64))
+
+    def _blanked_onsets(self, start: int, n: int) -> np.ndarray:
+        """Pulse onsets whose blanking reaches into samples ``[start, start + n)``."""
+        parts = [self._commanded] if self._commanded.size else []
+        if self.stim is not None:
+            parts.append(self.stim[0])
+        if not parts:
+            return self._commanded
+        onsets = np.concatenate(parts)
+        return onsets[(onsets < start + n) & (onsets + self.blanking_samples > start)]
+
     def process(self, x_uV: np.ndarray) -> np.ndarray:
         """Run one chunk of electrode signal (µV) through the chip; return the ADC codes.
 
@@ -144,7 +189,8 @@ class ChipChain:
             codes = self.front_end.process_codes(x_uV, self.adc)
         else:
             codes = self.adc.convert(self.mux.process(self.front_end.process(x_uV)))
-        det_in = cm.blank_samples(codes, start, self.stim[0], self.stim[1]) if self.stim else codes
+        onsets = self._blanked_onsets(start, len(codes))
+        det_in = cm.blank_samples(codes, start, onsets, self.blanking_samples) if onsets.size else codes
         s, c = self.detector.process(det_in)
         if self.meter is not self.detector:
             self.meter.process(codes)

@@ -307,12 +307,24 @@ def _cmd_stream(args) -> int:
     if args.latency_figure:
         check_writable(args.latency_figure, "--latency-figure")
     design = _load(args.design, args)
+    controllers = []
     try:
+        if args.stim_inlet:
+            from neurosim.stream import LSLInlet, StimulationCommands
+
+            inlet = LSLInlet(args.stim_inlet)
+            if inlet.num_columns != 3:
+                raise ValueError(f"--stim-inlet {args.stim_inlet!r}: the stream must have 3 channels "
+                                 f"(contact, amplitude_uA, phase_width_us), got {inlet.num_columns}")
+            controllers.append(StimulationCommands(inlet, external=True))
         report = stream(design, realtime=not args.no_realtime, outlet=args.backend, chunk_s=args.chunk,
-                        n_jobs=args.n_jobs, cache_dir=_run_cache_dir(args))
+                        n_jobs=args.n_jobs, cache_dir=_run_cache_dir(args), controllers=controllers)
     except ImportError as exc:  # the LSL backend without pylsl
         raise ValueError(f"--backend {args.backend}: {exc}") from None
     print(format_summary(report.summary()))
+    for c in report.controllers:
+        if "refused" in c:
+            print(f"stimulation commands: {c['delivered']} delivered, {c['refused']} refused")
     print("streams: " + ", ".join(report.streams))
     if args.latency_figure:
         latency_figure(report.latency, args.latency_figure, title=f"{design.name}: latency budget")
@@ -511,6 +523,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--n-jobs", type=int, default=1,
                    help="threads for the per-chunk kernels (default 1: best for short chunks)")
     p.add_argument("--latency-figure", metavar="PNG", help="also write the latency budget figure")
+    p.add_argument("--stim-inlet", metavar="LSL_NAME",
+                   help="take stimulation commands (contact, amplitude_uA, phase_width_us) from this LSL "
+                        "stream; each goes through the safety model (chip.stimulation)")
     p.add_argument("--cache-dir", help="cortex and template cache (default: $NEUROSIM_CACHE_DIR or "
                                        "~/.cache/neurosim)")
     p.add_argument("--no-cache", action="store_true", help="neither read nor write the cache")

@@ -96,13 +96,12 @@ def _decode_behaviour(activity, ev_s, ev_c, num_channels, fs, window, bin_s: flo
 
 def _stimulation_peaks(design, positions_um: np.ndarray) -> np.ndarray:
     """Artefact peak per channel, µV: the design's peak at 100 µm scaled as 1/distance (point source)."""
+    from neurosim.chip_stage import artefact_peaks_uV
+
     stim = design.chip.stimulation
     if not stim.enabled:
         return np.zeros(len(positions_um))
-    if stim.contact >= len(positions_um):
-        raise ValueError(f"chip.stimulation.contact must be in [0, {len(positions_um) - 1}], got {stim.contact}")
-    d = np.linalg.norm(positions_um - positions_um[stim.contact], axis=1)
-    return stim.artefact_peak_uV * 100.0 / np.maximum(d, 10.0)
+    return artefact_peaks_uV(stim, positions_um, stim.contact)
 
 
 def _sources(design, setup, activity, elec, templates, seeds, chain, cache_dir=None) -> list:

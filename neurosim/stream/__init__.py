@@ -5,7 +5,9 @@
 - outlets and inlets (`neurosim.stream.outlets`): in memory, or Lab Streaming Layer (pylsl);
 - `latency_budget`, `latency_figure` (`neurosim.stream.latency`): spike-to-decoded-output latency;
 - `ClosedLoop`, `closed_loop_example` (`neurosim.stream.closed_loop`): the Kalman decoder drives
-  the cursor of the reaching task.
+  the cursor of the reaching task;
+- `StimulationCommands` (`neurosim.stream.stimulation`): pulses on command, through the
+  stimulation-safety model (Shannon k, rate) and the artefact and blanking path.
 
 See ``docs/streaming.md``.
 """
@@ -15,7 +17,8 @@ from neurosim.stream.content import EventBinner
 from neurosim.stream.latency import latency_budget, latency_figure
 from neurosim.stream.live import StreamReport, stream
 from neurosim.stream.outlets import LSLInlet, LSLOutlet, MemoryOutlet, QueueInlet, StreamSpec, make_outlet
+from neurosim.stream.stimulation import StimulationCommands
 
 __all__ = ["stream", "StreamReport", "MemoryOutlet", "LSLOutlet", "QueueInlet", "LSLInlet", "StreamSpec",
            "make_outlet", "EventBinner", "latency_budget", "latency_figure", "ClosedLoop", "CursorTask",
-           "OnlineKalman", "closed_loop_example", "motor_design"]
+           "OnlineKalman", "closed_loop_example", "motor_design", "StimulationCommands"]

@@ -117,7 +117,8 @@ def stream(design, *, duration_s: float | None = None, realtime: bool = True, ou
         Closed-loop controllers (e.g. `neurosim.stream.closed_loop.ClosedLoop`) with
         ``check_design(design)``, ``specs(prefix)``, ``start(design, activity, publisher)``,
         ``step(published, stop_s)`` (sees what was published after every chunk, returns rows of
-        its own streams) and ``report()``.
+        its own streams) and ``report()``; optionally ``attach(positions_um)`` returning a source
+        of the chunk engine (e.g. `neurosim.stream.stimulation.StimulationCommands`' artefact).
     prefix : str, default "neurosim"
         Stream names are ``<prefix>_<suffix>`` (see `neurosim.stream.content`).
     n_jobs : int or None, default 1
@@ -170,6 +171,8 @@ def stream(design, *, duration_s: float | None = None, realtime: bool = True, ou
     out.open(specs, source_id=f"neurosim/{design.name}/{seed}")
     for c in controllers:
         c.start(design=design, activity=twin.activity, publisher=publisher)
+        if hasattr(c, "attach"):  # a controller that acts on the tissue adds a source (artefact)
+            engine.sources.append(c.attach(twin.setup.positions_um))
     buf = np.empty((min(chunk, max(num_samples, 1)), twin.num_channels), np.float32)
     with num_threads(n_jobs):  # compile the kernels before the clock starts: a throwaway chip
         warm_chip, _ = twin.chip_and_sources(design, keep=False)  # (the sources are stateless)
