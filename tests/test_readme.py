@@ -25,7 +25,7 @@ PROGRAM = ".venv/bin/neurosim"
 QUICK = ["--duration", "0.3", "--set", "chip.detector.calibration_s=0.1",
          "--set", "population.outer_radius_um=60", "--set", "population.density_per_mm3=3000"]
 QUICK_CALIBRATE = ["--duration", "0.3"]
-SIMULATING = {"run", "sweep", "dataset"}
+SIMULATING = {"run", "sweep", "dataset", "stream"}
 
 
 def _blocks(lang: str) -> list[str]:
@@ -66,7 +66,7 @@ def test_readme_lists_every_command_family():
     commands = [argv for _, argv, _ in readme_commands()]
     families = {tuple(a[:2]) if a[0] in ("design", "list") else (a[0],) for a in commands}
     assert {("design", "show"), ("design", "validate"), ("run",), ("render",), ("calibrate",),
-            ("sweep",), ("dataset",), ("list", "layouts")} <= families
+            ("sweep",), ("dataset",), ("stream",), ("list", "layouts")} <= families
     assert any("benchmarks/long_recording_1024.toml" in a for a in commands)
 
 
