@@ -39,7 +39,7 @@ def warm_up(design=None, *, quiet: bool = False) -> float:
     design : Design, path or dict, optional
         The design whose code path to compile (default: the built-in default design).
     quiet : bool
-        No progress bars and no message.
+        No progress bars.
     """
     from neurosim.design import load_design
     from neurosim.pipeline import run
@@ -48,16 +48,16 @@ def warm_up(design=None, *, quiet: bool = False) -> float:
     d = load_design(design).replace(**{"recording.duration_s": WARMUP_DURATION_S, "seed": WARMUP_SEED})
     with tempfile.TemporaryDirectory(prefix="neurosim-warmup-") as tmp:
         run(d, Path(tmp) / "warmup.h5", progress=not quiet, cache_dir=None)
-    dt = time.perf_counter() - t0
-    if not quiet:
-        print(f"neurosim: kernels compiled and cached in {dt:.0f} s (later runs load them)")
-    return dt
+    return time.perf_counter() - t0
 
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     designs = [a for a in argv if not a.startswith("--")]
-    warm_up(designs[0] if designs else None, quiet="--quiet" in argv)
+    quiet = "--quiet" in argv
+    dt = warm_up(designs[0] if designs else None, quiet=quiet)
+    if not quiet:
+        print(f"neurosim: kernels compiled and cached in {dt:.0f} s (later runs load them)")
     return 0
 
 
