@@ -332,6 +332,15 @@ def _cmd_stream(args) -> int:
     return 0
 
 
+def _cmd_warmup(args) -> int:
+    from neurosim.warmup import warm_up
+
+    dt = warm_up(args.design, quiet=args.quiet)
+    if not args.quiet:
+        print(f"neurosim: kernels compiled and cached in {dt:.0f} s (later runs load them)")
+    return 0
+
+
 def _cmd_schema(args) -> int:
     from neurosim.io.schema import markdown
 
@@ -555,6 +564,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("schema", help="print the HDF5 file format (Markdown) from the schema module")
     p.set_defaults(func=_cmd_schema)
+
+    p = sub.add_parser("warmup", help="compile the kernels of a run once (make install does it; "
+                                      "see neurosim.warmup)")
+    p.add_argument("design", nargs="?", help="design TOML whose code path to compile (default: the built-in design)")
+    p.add_argument("--quiet", action="store_true", help="no progress bars, no message")
+    p.set_defaults(func=_cmd_warmup)
 
     p = sub.add_parser("design", help="show or validate a design")
     actions = p.add_subparsers(dest="action", required=True)

@@ -52,13 +52,10 @@ def warm_up(design=None, *, quiet: bool = False) -> float:
 
 
 def main(argv: list[str] | None = None) -> int:
-    argv = sys.argv[1:] if argv is None else argv
-    designs = [a for a in argv if not a.startswith("--")]
-    quiet = "--quiet" in argv
-    dt = warm_up(designs[0] if designs else None, quiet=quiet)
-    if not quiet:
-        print(f"neurosim: kernels compiled and cached in {dt:.0f} s (later runs load them)")
-    return 0
+    """``python -m neurosim.warmup [DESIGN] [--quiet]``: the same as ``neurosim warmup``."""
+    from neurosim.cli import main as cli_main
+
+    return cli_main(["warmup", *(sys.argv[1:] if argv is None else argv)])
 
 
 if __name__ == "__main__":
