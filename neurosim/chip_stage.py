@@ -166,12 +166,7 @@ class ChipChain:
 
     def _blanked_onsets(self, start: int, n: int) -> np.ndarray:
         """Pulse onsets whose blanking reaches into samples ``[start, start + n)``."""
-        parts = [self._commanded] if self._commanded.size else []
-        if self.stim is not None:
-            parts.append(self.stim[0])
-        if not parts:
-            return self._commanded
-        onsets = np.concatenate(parts)
+        onsets = self._commanded if self.stim is None else np.concatenate([self._commanded, self.stim[0]])
         return onsets[(onsets < start + n) & (onsets + self.blanking_samples > start)]
 
     def process(self, x_uV: np.ndarray) -> np.ndarray:

@@ -27,6 +27,7 @@ import logging
 import numpy as np
 
 import chip_models as cm
+from neurosim.chip_stage import artefact_peaks_uV
 from neurosim.stream.outlets import QueueInlet, StreamSpec
 
 __all__ = ["StimulationCommands", "COMMAND_COLUMNS", "STIMULATION_COLUMNS"]
@@ -117,8 +118,6 @@ class StimulationCommands:
                 logger.warning("stimulation command %s refused: %s", self.refused[-1][0], reason)
                 out.append((*row, -1.0, k, 0.0))
                 continue
-            from neurosim.chip_stage import artefact_peaks_uV
-
             self._last_onset[contact] = onset
             self._active.append((onset, artefact_peaks_uV(self.stim, self.positions_um, contact, row[1])))
             self.chain.command_pulses([onset])
