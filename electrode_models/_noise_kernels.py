@@ -22,9 +22,9 @@ from numba import njit, prange
 from ._counter_rng import GAMMA as _GAMMA  # noqa: F401
 from ._counter_rng import channel_keys, hash_row, normal_pair_u32, splitmix64
 
-__all__ = ["add_noise_kernel", "channel_keys", "sparse_mix_kernel", "splitmix64"]
+__all__ = ["add_noise_kernel", "channel_keys", "dia_mix_kernel", "sparse_mix_kernel", "splitmix64"]
 
-_MIX_TILE = 64  # samples per tile of sparse_mix_kernel
+_MIX_TILE = 128  # samples per tile of sparse_mix_kernel
 
 
 @njit(cache=True, error_model="numpy")
@@ -81,10 +81,11 @@ def add_noise_kernel(chunk, start, sigma, keys, block_pairs):  # pragma: no cove
 def sparse_mix_kernel(y, indptr, indices, data, out):  # pragma: no cover - numba
     """out[n, c] = sum_p data[p] * y[n, indices[p]] over p in [indptr[c], indptr[c + 1]) (CSR mixing).
 
-    Tiles of ``_MIX_TILE`` samples are transposed into a (latent, tile) buffer so that each
-    multiply-add runs over the tile's samples, contiguous and vectorised, instead of gathering one
-    value at a time. Each output is summed in the order of ``p`` whatever the tiling or the
-    threads, so the result does not depend on either.
+    Tiles of ``_MIX_TILE`` samples are transposed (in 16 × 16 blocks, cache-friendly both ways)
+    into a (latent, tile) buffer, so that each multiply-add runs over the tile's samples,
+    contiguous and vectorised, instead of gathering one value at a time; the (contact, tile)
+    result is transposed back the same way. Each output is summed in the order of ``p`` whatever
+    the tiling or the threads, so the result does not depend on either.
     """
     n = y.shape[0]
     n_in = y.shape[1]
@@ -94,16 +95,56 @@ def sparse_mix_kernel(y, indptr, indices, data, out):  # pragma: no cover - numb
         i0 = b * _MIX_TILE
         m = min(_MIX_TILE, n - i0)
         yt = np.zeros((n_in, _MIX_TILE), np.float32)
-        for t in range(m):
-            for j in range(n_in):
-                yt[j, t] = y[i0 + t, j]
-        acc = np.zeros(_MIX_TILE, np.float32)
+        for t0 in range(0, m, 16):
+            t1 = min(t0 + 16, m)
+            for j0 in range(0, n_in, 16):
+                j1 = min(j0 + 16, n_in)
+                for t in range(t0, t1):
+                    for j in range(j0, j1):
+                        yt[j, t] = y[i0 + t, j]
+        ot = np.empty((n_out, _MIX_TILE), np.float32)
         for c in range(n_out):
+            acc = ot[c]
             acc[:] = 0.0
             for p in range(indptr[c], indptr[c + 1]):
                 w = data[p]
                 row = yt[indices[p]]
                 for t in range(_MIX_TILE):
                     acc[t] += w * row[t]
-            for t in range(m):
-                out[i0 + t, c] = acc[t]
+        for t0 in range(0, m, 16):
+            t1 = min(t0 + 16, m)
+            for c0 in range(0, n_out, 16):
+                c1 = min(c0 + 16, n_out)
+                for t in range(t0, t1):
+                    for c in range(c0, c1):
+                        out[i0 + t, c] = ot[c, t]
+
+
+@njit(cache=True, parallel=True)
+def dia_mix_kernel(y, offsets, data, out):  # pragma: no cover - numba
+    """out[n, c] = sum_k data[k, c] * y[n, c + offsets[k]] (a square mixing matrix stored by
+    diagonals: entry (c, c + offsets[k]) is ``data[k, c]``, zero where absent).
+
+    For contacts on a grid (arrays, shanks, threads) the non-zeros of a local mixing matrix lie on
+    a few diagonals, so each multiply-add runs along a row of ``y`` and of ``out``, contiguous and
+    vectorised, without transposing anything. Each output is summed in the order of ``offsets``
+    whatever the threads (which own whole rows), so the result does not depend on them.
+    """
+    n = y.shape[0]
+    n_in = y.shape[1]
+    n_out = out.shape[1]
+    n_tiles = (n + 63) // 64
+    for b in prange(n_tiles):
+        for t in range(b * 64, min(n, b * 64 + 64)):
+            o = out[t]
+            yr = y[t]
+            o[:] = 0.0
+            for k in range(offsets.shape[0]):
+                off = offsets[k]
+                c0 = max(0, -off)
+                c1 = min(n_out, n_in - off)
+                osl = o[c0:c1]
+                dsl = data[k, c0:c1]
+                ysl = yr[c0 + off:c1 + off]
+                for i in range(c1 - c0):
+                    osl[i] += dsl[i] * ysl[i]

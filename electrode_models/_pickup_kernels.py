@@ -84,11 +84,12 @@ def _copy_groups(chunk, row0, scratch, m, use, to_scratch):  # pragma: no cover 
 
 @njit(cache=True, parallel=True)
 def inject_kernel(chunk, start, spike_samples, spike_units, waves, chan_idx, nbefore,
-                  tile, workers):  # pragma: no cover - numba
+                  tile, workers, support):  # pragma: no cover - numba
     """Add each spike's template to ``chunk`` (n_samples, n_channels) in place.
 
     ``waves`` (n_units, n_t, n_q) float32 C-contiguous, ``chan_idx`` (n_units, n_q) (a unit's
-    columns end at its first -1). ``workers`` (>= 1, e.g. the thread count) each take every
+    columns end at its first -1), ``support`` (n_units, 2) int: only template samples
+    ``support[u, 0] <= t < support[u, 1]`` of unit u are added (``[0, n_t)``: all). ``workers`` (>= 1, e.g. the thread count) each take every
     ``workers``-th time tile of ``tile`` samples, with their own scratch; inside a tile spikes are
     added in the order given (columns in order), so every output sample is summed in spike order
     whatever the chunking, the tile size or the number of workers and threads.
@@ -117,7 +118,9 @@ def inject_kernel(chunk, start, spike_samples, spike_units, waves, chan_idx, nbe
             for k in range(lo, hi):
                 u = spike_units[k]
                 t0 = spike_samples[k] - nbefore
-                span = min(t0 + n_t, b1) - max(t0, b0)
+                span = min(t0 + support[u, 1], b1) - max(t0 + support[u, 0], b0)
+                if span <= 0:
+                    continue
                 for q in range(n_q):
                     c = chan_idx[u, q]
                     if c < 0:
@@ -133,15 +136,17 @@ def inject_kernel(chunk, start, spike_samples, spike_units, waves, chan_idx, nbe
                 if k + _AHEAD < hi:  # the template part of a spike a few ahead, fetched meanwhile
                     kp = k + _AHEAD
                     tp = spike_samples[kp] - nbefore
-                    ap = max(tp, b0)
-                    ep = min(tp + n_t, b1)
+                    ap = max(tp + support[spike_units[kp], 0], b0)
+                    ep = min(tp + support[spike_units[kp], 1], b1)
                     fr = flat[spike_units[kp]]
                     for i in range((ap - tp) * n_q, (ep - tp) * n_q, 16):
                         _prefetch(fr, i)
                 u = spike_units[k]
                 t0 = spike_samples[k] - nbefore
-                a = max(t0, b0)
-                span = min(t0 + n_t, b1) - a
+                a = max(t0 + support[u, 0], b0)
+                span = min(t0 + support[u, 1], b1) - a
+                if span <= 0:
+                    continue
                 wrow = flat[u]
                 if n_q == 1:
                     c = chan_idx[u, 0]

@@ -80,6 +80,8 @@ class SparseTemplates:
     best_channel : np.ndarray, int32, shape (n_units,), -1 if no channel passed.
     shift_samples : np.ndarray, int32, shape (n_units,), optional; sample of the spike time
         (``nbefore``) relative to the peak of the somatic action potential (negative: before).
+    support : np.ndarray, int32, shape (n_units, 2), optional; the samples ``[first, last)`` of
+        each unit that injection adds (None: all; see `prune_template_channels`).
     """
 
     waveforms_uV: np.ndarray
@@ -89,6 +91,16 @@ class SparseTemplates:
     peak_amplitude_uV: np.ndarray
     best_channel: np.ndarray
     shift_samples: np.ndarray | None = None
+    support: np.ndarray | None = None
+
+    def sample_support(self) -> np.ndarray:
+        """``support``, or ``[0, n_samples)`` for every unit when it is None; int64 (n_units, 2)."""
+        if self.support is not None:
+            return np.ascontiguousarray(self.support, np.int64)
+        n_u, n_t = self.waveforms_uV.shape[:2]
+        out = np.zeros((n_u, 2), np.int64)
+        out[:, 1] = n_t
+        return out
 
     @property
     def n_units(self) -> int:

@@ -148,26 +148,60 @@ def test_errors():
 
 def test_sparse_mixing_of_a_wide_array_matches_the_dense_correlation():
     # 16 x 16 contacts at 400 um, lambda = 100 um: the symmetric square root of exp(-d/lambda)
-    # is local, so the generator applies it as a sparse matrix; same signal as the dense product
+    # is local, so the generator applies it as a sparse matrix (by diagonals, on a grid); the
+    # correlations it gives stay within MIX_MAX_CORRELATION_ERROR of exp(-d/lambda)
+    from electrode_models.background import MIX_MAX_CORRELATION_ERROR
+
     grid = np.stack(np.meshgrid(np.arange(16) * 400.0, np.arange(16) * 400.0, [0.0]), -1).reshape(-1, 3)
     sparse = BackgroundNoise(grid, FS, 5.0, 11, length_constant_um=100.0)
     assert sparse._sparse is not None and sparse._sparse[1].size < 0.05 * 256 ** 2
+    assert sparse._diagonals is not None          # a grid: few diagonals
     dense = BackgroundNoise(grid, FS, 5.0, 11, length_constant_um=100.0)
-    dense._sparse = None
+    dense._sparse = dense._diagonals = None
     a, b = np.zeros((4000, 256), np.float32), np.zeros((4000, 256), np.float32)
     sparse.add(a, 123)
     dense.add(b, 123)
-    # entries below 1e-3 of a row's largest are dropped: a small difference in the signal, and
-    # the correlation the sparse rows give stays within 3e-4 of exp(-d/lambda)
-    assert np.abs(a - b).max() < 1e-2 * b.std()
     m = correlation_mixing_matrix(grid, 100.0)
     d = np.linalg.norm(grid[:, None] - grid[None], axis=2)
     indptr, indices, data = sparse._sparse
     rows = np.zeros((256, 256))
     for c in range(256):
         rows[c, indices[indptr[c]:indptr[c + 1]]] = data[indptr[c]:indptr[c + 1]]
-    np.testing.assert_allclose(rows @ rows.T, np.exp(-d / 100.0), atol=3e-4)
+    np.testing.assert_allclose(rows @ rows.T, np.exp(-d / 100.0), atol=MIX_MAX_CORRELATION_ERROR)
     np.testing.assert_allclose(m @ m.T, np.exp(-d / 100.0), atol=1e-9)
+    # the signal is the sparse rows' product of the same latent signal as the dense one
+    latent = np.linalg.solve(m, b.astype(np.float64).T).T
+    np.testing.assert_allclose(a, latent @ rows.T, atol=1e-4 * b.std())
+
+
+def test_diagonal_and_row_mixing_kernels_agree_with_the_matrix_product():
+    from electrode_models._noise_kernels import dia_mix_kernel, sparse_mix_kernel
+    from electrode_models.background import _diagonals, _sparse_rows
+
+    rng = np.random.default_rng(3)
+    pos = np.zeros((40, 3))
+    pos[:, 2] = np.arange(40) * 50.0                      # one shank: a banded matrix
+    m = correlation_mixing_matrix(pos, 100.0)
+    csr = _sparse_rows(m, max_fill=1.0)
+    offsets, diag = _diagonals(csr, m.shape)
+    full = np.zeros((40, 40))
+    for k, off in enumerate(offsets):
+        c = np.arange(max(0, -off), min(40, 40 - off))
+        full[c, c + off] = diag[k, c]
+    y = rng.standard_normal((301, 40)).astype(np.float32)   # not a multiple of the tiles
+    out_dia, out_csr = np.empty_like(y), np.empty_like(y)
+    dia_mix_kernel(y, offsets, diag, out_dia)
+    sparse_mix_kernel(y, *csr, out_csr)
+    want = y.astype(np.float64) @ full.T
+    np.testing.assert_allclose(out_dia, want, atol=1e-5)
+    np.testing.assert_allclose(out_csr, want, atol=1e-5)
+    assert np.abs(full).sum() > np.abs(np.diag(full)).sum()  # the off-diagonals are used
+
+
+def test_symmetric_square_root_is_local():
+    grid = np.stack(np.meshgrid(np.arange(16) * 400.0, np.arange(16) * 400.0, [0.0]), -1).reshape(-1, 3)
+    m = correlation_mixing_matrix(grid, 100.0)
+    d = np.linalg.norm(grid[:, None] - grid[None], axis=2)
     assert np.abs(m[0, d[0] > 1500.0]).max() < 1e-6 * np.abs(m[0]).max()  # local
 
 

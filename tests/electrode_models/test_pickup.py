@@ -164,7 +164,8 @@ def test_tile_size_does_not_change_the_sum():
     outs = []
     for tile, workers in ((16, 1), (32, 3), (128, 2), (1024, 1), (tile_samples(48), 5)):
         x = np.zeros((4000, 48), np.float32)
-        inject_kernel(x, 0, spikes, units, T.waveforms_uV, T.channel_index, T.nbefore, tile, workers)
+        inject_kernel(x, 0, spikes, units, T.waveforms_uV, T.channel_index, T.nbefore, tile, workers,
+                      T.sample_support())
         outs.append(x)
     for x in outs[1:]:
         np.testing.assert_array_equal(x, outs[0])
@@ -229,3 +230,38 @@ def test_pruned_signal_error_is_below_the_floor_and_cost_follows_the_kept_column
     assert not c.any()
     with pytest.raises(ValueError, match=r"min_peak_uV must be in \[0, inf\]"):
         prune_template_channels(T, -1.0)
+
+
+def test_trimmed_support_changes_each_sample_by_less_than_the_floor():
+    # a decaying template: injection of the trimmed one differs from the full one by less than
+    # the floor per spike and sample, is exactly the trimmed waveforms, and skips the tail
+    from electrode_models.pickup import prune_template_channels
+
+    n_t = 300
+    t = np.arange(n_t)
+    wave = np.zeros((2, n_t, 2), np.float32)
+    wave[0, :, 0] = -100.0 * np.exp(-np.abs(t - 40) / 20.0)
+    wave[0, :, 1] = 30.0 * np.exp(-np.abs(t - 45) / 25.0)
+    wave[1, :, 0] = -50.0 * np.exp(-np.abs(t - 40) / 10.0)
+    chan = np.array([[0, 3], [2, -1]], np.int32)
+    full = SparseTemplates(wave, chan, 40, FS, wave[:, 40, 0].copy(), chan[:, 0].copy())
+    floor = 0.05
+    trimmed = prune_template_channels(full, 0.0, floor)
+    # support: where some kept column reaches the floor (closed form of the exponentials)
+    # unit 0: column 1 reaches 0.05 uV until 45 + 25 ln(600) = 204.9; unit 1: 40 + 10 ln(1000) = 109.1
+    np.testing.assert_array_equal(trimmed.support, [[0, 205], [0, 110]])
+    spikes = np.array([50, 120, 133, 400], np.int64)
+    units = np.array([0, 1, 0, 1], np.int64)
+    a = np.zeros((700, 4), np.float32)
+    b = np.zeros((700, 4), np.float32)
+    inject_spikes(a, 0, spikes, units, full)
+    inject_spikes(b, 0, spikes, units, trimmed)
+    assert np.abs(a - b).max() < floor * 2          # at most two spikes overlap anywhere here
+    assert np.abs(a - b).max() > 0                  # the tails were dropped
+    c = np.zeros((700, 4), np.float32)
+    no_support = SparseTemplates(trimmed.waveforms_uV, trimmed.channel_index, 40, FS,
+                                 trimmed.peak_amplitude_uV, trimmed.best_channel)
+    inject_spikes(c, 0, spikes, units, no_support)  # zeros outside the support add nothing
+    np.testing.assert_allclose(b, c, atol=1e-6)
+    with pytest.raises(ValueError, match=r"min_sample_uV must be in \[0, inf\] µV"):
+        prune_template_channels(full, 0.0, -1.0)
