@@ -177,3 +177,49 @@ def inject_kernel(chunk, start, spike_samples, spike_units, waves, chan_idx, nbe
                             chunk[a - start + i, c] += wrow[(a - t0 + i) * n_q + q]
             if any_use:
                 _copy_groups(chunk, b0 - start, scratch, m, use, False)
+
+
+@njit(cache=True, parallel=True)
+def trim_support_kernel(wave, floor, support):  # pragma: no cover - numba
+    """Narrow ``support`` (n_units, 2) of ``wave`` (n_units, n_t, n_q) in place to the samples from
+    the first to the last where some column reaches ``floor`` (|value| >= floor; [0, 0) if none).
+    Scans each unit from both ends, so it reads only the tails."""
+    n_u, n_t, n_q = wave.shape
+    for u in prange(n_u):
+        a, e = support[u, 0], support[u, 1]
+        first = e
+        for t in range(a, e):
+            hit = False
+            for q in range(n_q):
+                if abs(wave[u, t, q]) >= floor:
+                    hit = True
+                    break
+            if hit:
+                first = t
+                break
+        last = first
+        for t in range(e - 1, first - 1, -1):
+            hit = False
+            for q in range(n_q):
+                if abs(wave[u, t, q]) >= floor:
+                    hit = True
+                    break
+            if hit:
+                last = t + 1
+                break
+        if last <= first:
+            first = 0
+            last = 0
+        support[u, 0] = first
+        support[u, 1] = last
+
+
+@njit(cache=True, parallel=True)
+def pack_columns_kernel(w, u_idx, q_idx, dest, out):  # pragma: no cover - numba
+    """``out[u_idx[i], :, dest[i]] = w[u_idx[i], :, q_idx[i]]`` for every i (a strided gather that
+    NumPy's fancy indexing does ~10× slower)."""
+    n_t = w.shape[1]
+    for i in prange(u_idx.shape[0]):
+        u, q, d = u_idx[i], q_idx[i], dest[i]
+        for t in range(n_t):
+            out[u, t, d] = w[u, t, q]

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-from ._pickup_kernels import inject_kernel, tile_samples
+from ._pickup_kernels import inject_kernel, pack_columns_kernel, tile_samples, trim_support_kernel
 from ._validation import check_array, check_chunk, check_int, check_range
 from .templates import SparseTemplates
 
@@ -82,7 +82,7 @@ def prune_template_channels(templates: SparseTemplates, min_peak_uV: float,
     Dropping a column changes the injected signal of one spike on that channel by less than
     ``min_peak_uV`` at every sample (overlapping spikes add their errors). Likewise the samples
     outside a unit's support (``support``: from its first to its last sample where some kept
-    column reaches ``min_sample_uV``) are set to 0 and not injected: each changes by less than
+    column reaches ``min_sample_uV``) are not injected: each changes by less than
     ``min_sample_uV``. Templates that decay to < 1 % of their trough over 10 ms (the cell
     library's) spend most of their length in that tail: at 0.07 µV (1 % of a 7 µV noise) a
     315-sample template keeps ~190 samples.
@@ -98,7 +98,8 @@ def prune_template_channels(templates: SparseTemplates, min_peak_uV: float,
     Returns
     -------
     SparseTemplates
-        New arrays (the input is not modified). ``nbefore``, ``fs_hz`` and ``shift_samples`` are
+        The input is not modified; when no column moves or goes, the waveform array is the
+        input's (shared, not copied). ``nbefore``, ``fs_hz`` and ``shift_samples`` are
         kept; ``peak_amplitude_uV`` and ``best_channel`` are those of the input for units that
         keep a column, 0 and -1 (as `compute_templates` marks them) for units that keep none.
     """
@@ -111,7 +112,7 @@ def prune_template_channels(templates: SparseTemplates, min_peak_uV: float,
     # largest |sample| of each live column (the padding columns are not read: with 8 columns a
     # Utah unit has ~1 live, so this reads ~1/8 of the array)
     peak = np.zeros((n_u, n_q), np.float32)
-    if n_t:
+    if n_t and floor > 0.0:
         lu, lq = np.nonzero(live)
         peak[lu, lq] = np.abs(w[lu, :, lq]).max(axis=1)
     keep = live & (peak.astype(np.float64) >= floor)
@@ -120,8 +121,13 @@ def prune_template_channels(templates: SparseTemplates, min_peak_uV: float,
     # destination column of each kept column: its rank among the unit's kept columns
     dest = np.cumsum(keep, axis=1) - 1
     u_idx, q_idx = np.nonzero(keep)
-    wave = np.zeros((n_u, n_t, k_out), np.float32)
-    wave[u_idx, :, dest[u_idx, q_idx]] = w[u_idx, :, q_idx]
+    if k_out == n_q and np.array_equal(dest[u_idx, q_idx], q_idx) \
+            and np.array_equal(keep, live):    # nothing moves or goes: the input's array, shared
+        wave = w
+    else:
+        wave = np.zeros((n_u, n_t, k_out), np.float32)
+        pack_columns_kernel(w, u_idx.astype(np.int64), q_idx.astype(np.int64),
+                            dest[u_idx, q_idx].astype(np.int64), wave)
     ci = np.full((n_u, k_out), -1, np.int32)
     ci[u_idx, dest[u_idx, q_idx]] = chan[u_idx, q_idx]
     none = n_keep == 0
@@ -130,14 +136,6 @@ def prune_template_channels(templates: SparseTemplates, min_peak_uV: float,
     shift = None if templates.shift_samples is None else np.array(templates.shift_samples)
     support = np.array(templates.sample_support())
     if sample_floor > 0.0 and n_t:
-        loud = (np.abs(wave) >= sample_floor).any(axis=2)          # (n_u, n_t)
-        any_loud = loud.any(axis=1)
-        first = np.argmax(loud, axis=1)
-        last = n_t - np.argmax(loud[:, ::-1], axis=1)
-        support[:, 0] = np.where(any_loud, np.maximum(support[:, 0], first), 0)
-        support[:, 1] = np.where(any_loud, np.minimum(support[:, 1], last), 0)
-        t = np.arange(n_t)
-        outside = (t[None, :] < support[:, :1]) | (t[None, :] >= support[:, 1:])
-        wave[outside] = 0.0
+        trim_support_kernel(wave, np.float32(sample_floor), support)
     return SparseTemplates(wave, ci, templates.nbefore, templates.fs_hz, peak_amp, best, shift,
                            support.astype(np.int32))

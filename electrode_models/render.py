@@ -73,6 +73,7 @@ _CATEGORY_COLOURS = ("#ffbf00", "#000000")  # contact value True, False
 _CONTACT_COLOUR = "#ffbf00"
 #: Colour of a contact with no value (NaN), listed as "no data" in the legend.
 NO_DATA_COLOUR = "#bdbdbd"
+_FINE_CELLS = 5000  # up to this many cells, spheres get 8 x 8 facets, beyond it 4 x 4
 _CELL_OPACITY_WITH_VALUES = 0.15  # cells in front of coloured contacts must not hide them
 _STACK_COLOURS = {"pia/CSF": "#9ecae1", "dura": "#e7ba52", "skull": "#f0ead6"}
 _LAYER_COLOUR = "#8c564b"
@@ -358,8 +359,14 @@ def _add_contacts(plotter, pv, pos, normals, radius, values, label, value_range,
 
 
 def _add_cells(plotter, pv, cells, types, detectable, colour_by, opacity=1.0) -> list:
-    """Cells as spheres (pyramidal 8 µm, interneuron 6 µm); returns legend entries."""
+    """Cells as spheres (pyramidal 8 µm, interneuron 6 µm); returns legend entries.
+
+    Beyond `_FINE_CELLS` cells the spheres are drawn coarse (4 × 4 facets instead of 8 × 8,
+    ~5× fewer triangles): tens of thousands of 8 µm cells in a millimetre-wide view are a few
+    pixels each, so the image does not change, and the off-screen render takes ~2 s less.
+    """
     entries = []
+    res = 8 if len(cells) <= _FINE_CELLS else 4
     if colour_by == "type":
         groups = [(types == t, _TYPE_COLOURS[t], _TYPE_NAMES[t]) for t in (0, 1)]
     else:
@@ -371,7 +378,7 @@ def _add_cells(plotter, pv, cells, types, detectable, colour_by, opacity=1.0) ->
         for t in (0, 1):
             part = sel & (types == t)
             if part.any():
-                sphere = pv.Sphere(radius=8.0 if t == 0 else 6.0, theta_resolution=8, phi_resolution=8)
+                sphere = pv.Sphere(radius=8.0 if t == 0 else 6.0, theta_resolution=res, phi_resolution=res)
                 plotter.add_mesh(pv.PolyData(cells[part]).glyph(geom=sphere, scale=False, orient=False),
                                  color=colour, opacity=opacity)
         entries.append([name, colour])

@@ -209,26 +209,20 @@ class ChipChain:
     def template_peaks_uV(self, templates, pad_s: float = 2e-3, rows_per_block: int = 32768) -> np.ndarray:
         """Signed peak of every sparse template after the front end's band-pass, µV, shape (U, K).
 
-        The band-pass is linear and starts from rest, so the filtered template is the template
-        convolved with the filter's impulse response ``h`` over ``T + pad`` samples: one matrix
-        product ``X @ H`` (``H[m, j] = h[j - m]``) for the live template columns only, instead of
-        one recursive filter per column. The ``pad_s`` of zeros after the template lets the filter
-        ring out. Equal to ``scipy.signal.sosfilt`` to rounding (tested).
+        The band-pass is linear and starts from rest: each live template column, followed by
+        ``pad_s`` of zeros (the filter rings out), goes through the front end's filter
+        (`FrontEnd.filter_uV`, one vectorised ``sosfilt`` along the rows of a block of columns).
         """
         wf, chan = templates.waveforms_uV, np.asarray(templates.channel_index)
         u, t, k = wf.shape
         n = t + int(round(pad_s * self.fs))
-        impulse = np.zeros(n)
-        impulse[0] = 1.0
-        h = self.front_end.filter_uV(impulse)
-        conv = np.zeros((t, n))
-        for m in range(t):
-            conv[m, m:] = h[: n - m]
         peaks = np.zeros((u, k))
         ui, ki = np.nonzero(chan >= 0)
         for lo in range(0, len(ui), rows_per_block):
             uu, kk = ui[lo:lo + rows_per_block], ki[lo:lo + rows_per_block]
-            y = np.asarray(wf[uu, :, kk], np.float64) @ conv
+            x = np.zeros((len(uu), n))
+            x[:, :t] = wf[uu, :, kk]
+            y = self.front_end.filter_uV(x, axis=1)
             idx = np.argmax(np.abs(y), axis=1)
             peaks[uu, kk] = y[np.arange(len(uu)), idx]
         return peaks

@@ -46,6 +46,9 @@ def write_run_file(w, design, *, seed, activity, templates, setup, elec, out, sc
     for name, values in unit_stats.items():
         w.write(f"ground_truth/units/{name}", values)
     w.write("ground_truth/units/peak_amplitude_uV", templates.peak_amplitude_uV)
+    # K = the most channels any unit has: the columns that every unit pads (-1) are not written
+    # (a Utah unit has ~1 live column of the library's 8: the file is that much smaller)
+    templates = em.prune_template_channels(templates, 0.0)
     w.write("ground_truth/templates/waveforms_uV", templates.waveforms_uV)
     w.write("ground_truth/templates/channel_index", templates.channel_index)
     w.attrs("ground_truth/templates", nbefore=templates.nbefore, fs_hz=fs)

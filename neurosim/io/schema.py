@@ -46,7 +46,7 @@ SCHEMA: dict[str, Entry] = {
     "ground_truth/units/snr": Entry("float32", "(U,)", "", "filtered template peak on best channel / noise sigma (MAD) there"),
     "ground_truth/units/alive": Entry("bool", "(U,)", "", "False: the neuron was lost around the implant (chronic kill zone) and does not fire"),
     "ground_truth/units/best_channel": Entry("int32", "(U,)", "", "channel with the largest filtered amplitude (-1: none)"),
-    "ground_truth/templates/waveforms_uV": Entry("float32", "(U, T, K)", "uV", "raw templates on each unit's K channels"),
+    "ground_truth/templates/waveforms_uV": Entry("float32", "(U, T, K)", "uV", "raw templates on each unit's K channels (K: the most channels any unit has)"),
     "ground_truth/templates/channel_index": Entry("int32", "(U, K)", "", "channels of the sparse templates (-1: padding)"),
     # probe
     "probe/contact_positions_um": Entry("float64", "(C, 3)", "um", "contact centres in the tissue frame"),
