@@ -48,6 +48,7 @@ from .heat import (
                         disc_temperature_rise_K,
                         implant_temperature_rise_K,
                         perfusion_length_mm,
+                        set_heat_cache_dir,
                         sphere_temperature_rise_K,
                         thermal_check,
 )
@@ -129,6 +130,7 @@ __all__ = [
                         "mux_sample_offsets_s",
                         "packet_loss_probability",
                         "perfusion_length_mm",
+                        "set_heat_cache_dir",
                         "power_density_mW_per_cm2",
                         "pulse_sample_indices",
                         "radio_power_uW",

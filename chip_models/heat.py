@@ -17,6 +17,9 @@ from . import _heat_solver
 from ._validation import check_option, check_range
 from .power import POWER_DENSITY_LIMIT_MW_PER_CM2, power_density_mW_per_cm2
 
+#: Keep the finite-volume results in a folder across processes (None: per process only).
+set_heat_cache_dir = _heat_solver.set_result_cache_dir
+
 __all__ = [
     "BONE_K_W_PER_M_K",
     "BONE_PERFUSION_W_PER_M3_K",
@@ -28,6 +31,7 @@ __all__ = [
     "SILICON_K_W_PER_M_K",
     "block_temperature_rise_K",
     "disc_temperature_rise_K",
+    "set_heat_cache_dir",
     "implant_temperature_rise_K",
     "perfusion_length_mm",
     "sphere_temperature_rise_K",

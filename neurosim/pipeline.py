@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
+import chip_models as cm
 import electrode_models as em
 from neurosim.chip_stage import ChipChain
 from neurosim.cortex import get_activity
@@ -200,6 +201,8 @@ def setup_twin(design: Design, seed: int, *, cache_dir: str | Path | None = None
 
     setup = build_probe(design)
     positions, normals, radius = setup.positions_um, setup.normals, setup.radius_um
+    # the implant's heat (a finite-volume solve per geometry) is cached beside the templates
+    cm.set_heat_cache_dir(None if cache_dir is None else Path(cache_dir) / "heat")
 
     from_cache = activity is not None
     if activity is None:

@@ -174,10 +174,17 @@ def stream(design, *, duration_s: float | None = None, realtime: bool = True, ou
         if hasattr(c, "attach"):  # a controller that acts on the tissue adds a source (artefact)
             engine.sources.append(c.attach(twin.setup.positions_um))
     buf = np.empty((min(chunk, max(num_samples, 1)), twin.num_channels), np.float32)
-    with num_threads(n_jobs):  # compile the kernels before the clock starts: a throwaway chip
-        warm_chip, _ = twin.chip_and_sources(design, keep=False)  # (the sources are stateless)
-        ChunkEngine(sources, warm_chip, [], num_samples, twin.num_channels, chunk).process_chunk(
-            0, int(engine.bounds[1]), buf)
+    with num_threads(n_jobs):  # load the kernels before the clock starts: a throwaway chip and
+        # publisher through the detector's calibration and two chunks past it (the first
+        # detections and events take code paths of their own; the sources are stateless)
+        warm_chip, _ = twin.chip_and_sources(design, keep=False)
+        warm = ChunkEngine(sources, warm_chip, [], num_samples, twin.num_channels, chunk)
+        warm_rows = ChipPublisher(design, warm_chip, twin.activity.behaviour, prefix)
+        warm_until = design.chip.detector.calibration_s * fs + 2 * chunk
+        for start, stop in zip(warm.bounds[:-1], warm.bounds[1:]):
+            warm_rows.rows(warm.process_chunk(int(start), int(stop), buf))
+            if stop >= warm_until:
+                break
     report.setup_s = time.perf_counter() - t_setup
     lags = []
     try:

@@ -236,3 +236,32 @@ def test_budget_with_static_clock_and_density():
 def test_errors(call, exc, match):
     with pytest.raises(exc, match=match):
         call()
+
+
+def test_heat_results_cached_across_processes_are_the_solver_s(tmp_path, monkeypatch):
+    # a result read back from the cache folder is the solve's own value; without the folder the
+    # solver runs; an unreadable file is solved again and rewritten
+    import chip_models._heat_solver as hs
+
+    args = (2.0, 2.0, 0.5, 1.0, 0.05, 2.0, 2.0, 150.0, 0.5, 4e4, "tissue")
+    solved = hs._solve_block_rise(*args, (), 6, 1.5)
+    hs.set_result_cache_dir(tmp_path)
+    try:
+        hs.block_rise_K_per_mW.cache_clear()
+        assert hs.block_rise_K_per_mW(*args, cells_per_half_width=6, growth=1.5) == solved
+        files = list(tmp_path.glob("heat-*.json"))
+        assert len(files) == 1
+        hs.block_rise_K_per_mW.cache_clear()          # a new process: only the file remains
+
+        def no_solve(*a):
+            raise AssertionError("solved although cached")
+        monkeypatch.setattr(hs, "_solve_block_rise", no_solve)
+        assert hs.block_rise_K_per_mW(*args, cells_per_half_width=6, growth=1.5) == solved
+        files[0].write_text("not json")
+        hs.block_rise_K_per_mW.cache_clear()
+        monkeypatch.undo()
+        assert hs.block_rise_K_per_mW(*args, cells_per_half_width=6, growth=1.5) == solved
+        assert '"rise_K_per_mW"' in files[0].read_text()
+    finally:
+        hs.set_result_cache_dir(None)
+        hs.block_rise_K_per_mW.cache_clear()
