@@ -36,15 +36,19 @@ Stationarity from sample 0: the filter state at n = 0 is drawn from its stationa
 state-space form, ``state = P^½ z`` with z from the same counter generator at counters 2^62 + k),
 so there is no start-up transient.
 
-Chunk and worker independence: output is computed in fixed global blocks of ``B`` = 8192
-samples; block b draws ``w`` over [bB, (b+1)B), runs the cascade from the state at bB (float64
-state, float32 in/out, threads own disjoint groups of latent sources, so the arithmetic of a
-value does not depend on the number of threads), mixes with always the same shapes, and a chunk
-takes its slice (the last block is kept for the next chunk). The state at the start of a block
-is a pure function of (seed, b); the generator keeps it for the next block (consecutive chunks,
-the pipeline's case, cost nothing extra) and as checkpoints (block 0 and the first block of the
-last few calls); a chunk that starts elsewhere is recomputed from the nearest checkpoint before
-it (filtering only, ~B·K multiply-adds per latent and block). Output at (n, c) therefore does not
+Chunk and worker independence: the draws and the cascade run over global blocks of ``B`` = 8192
+samples; block b draws ``w`` over [bB, (b+1)B) and runs the cascade from the state at bB
+(float64 state, float32 in/out, threads own disjoint groups of latent sources, so the arithmetic
+of a value does not depend on the number of threads). The state at the start of a block is a
+pure function of (seed, b); the generator keeps it as checkpoints (block 0 and recent block
+starts). With a sparse (or no) mixing a chunk is computed only up to its end, the cascade
+continuing from where the last chunk ended (the frontier): the arithmetic of a sample does not
+depend on how many rows are filtered or mixed at once, so consecutive chunks, the pipeline's
+case, cost in proportion to their length (no block-sized lumps for a live stream); a dense
+mixing goes through BLAS, which must always see the same shape, so whole blocks are mixed and a
+chunk takes its slice (the last block is kept for the next chunk). A chunk that starts elsewhere
+is recomputed from the nearest checkpoint before it (filtering only, ~B·K multiply-adds per
+latent and block). Output at (n, c) therefore does not
 depend on chunk boundaries or order (bitwise, on one machine and BLAS build).
 
 Calibration
@@ -414,6 +418,7 @@ class BackgroundNoise:
         self._diagonals = _diagonals(self._sparse, self.mixing.shape)
         self._last = (-1, None)
         self._next = None          # (b, state at the start of block b): the frontier
+        self._front = None         # (sample, state there): where the last segment ended
         self._checkpoints = {}     # b -> state at the start of block b (block 0 and recent calls)
         logger.debug("background: %d contacts, %d latent, %d IIR sections", self.n_contacts,
                      self.n_latent, self.poles.size)
@@ -464,6 +469,26 @@ class BackgroundNoise:
             del self._checkpoints[next(c for c in self._checkpoints if c != 0)]
         self._checkpoints[b] = state.copy()
 
+    def _mix(self, y: np.ndarray) -> np.ndarray:
+        """Latent rows (n, n_latent) to contact rows (n, n_contacts), µV."""
+        if self._identity:
+            return y
+        if self._sparse is not None:
+            out = np.empty((y.shape[0], self.n_contacts), np.float32)
+            if self._diagonals is not None:
+                dia_mix_kernel(y, *self._diagonals, out)
+            else:
+                sparse_mix_kernel(y, *self._sparse, out)
+            return out
+        return y @ self._mix_t
+
+    def _filtered(self, a: int, e: int, state: np.ndarray, gain: float) -> np.ndarray:
+        """Latent samples [a, e): counter draws through the cascade from ``state`` (updated)."""
+        y = np.zeros((e - a, self.n_latent), np.float32)
+        add_noise_kernel(y, a, np.ones(self.n_latent), self._keys, _NOISE_BLOCK_PAIRS)
+        iir_cascade_kernel(y, self.poles, self.zeros, gain, state, self._col_group())
+        return y
+
     def _block(self, b: int, first: bool) -> np.ndarray:
         """Background of global block ``b`` (samples [bB, (b+1)B)), float32 (B, n_contacts), µV."""
         if self._last[0] == b:
@@ -471,29 +496,41 @@ class BackgroundNoise:
         state = self._state_at(b)
         if first:
             self._remember(b, state)
-        y = np.zeros((_BLOCK, self.n_latent), np.float32)
-        add_noise_kernel(y, b * _BLOCK, np.ones(self.n_latent), self._keys, _NOISE_BLOCK_PAIRS)
-        iir_cascade_kernel(y, self.poles, self.zeros, self.gain, state, self._col_group())
+        y = self._mix(self._filtered(b * _BLOCK, (b + 1) * _BLOCK, state, self.gain))
         self._next = (b + 1, state)
-        if self._identity:
-            pass
-        elif self._sparse is not None:
-            out = np.empty((_BLOCK, self.n_contacts), np.float32)
-            if self._diagonals is not None:
-                dia_mix_kernel(y, *self._diagonals, out)
-            else:
-                sparse_mix_kernel(y, *self._sparse, out)
-            y = out
-        else:
-            y = y @ self._mix_t
         self._last = (b, y)
+        return y
+
+    def _segment(self, a: int, e: int) -> np.ndarray:
+        """Background of samples [a, e) inside one block, float32 (e - a, n_contacts), µV.
+
+        The cascade continues from the frontier when ``a`` is where the last segment ended;
+        otherwise from the state at the block's start, filtered forward to ``a``. Only for the
+        row-wise mixings (identity, sparse): their value at a sample does not depend on how
+        many rows are mixed at once, so segments give the bits of whole blocks."""
+        b = a // _BLOCK
+        if self._front is not None and self._front[0] == a:
+            state = self._front[1]
+        else:
+            state = self._state_at(b)
+            if a > b * _BLOCK:
+                self._filtered(b * _BLOCK, a, state, 1.0)
+        if a == b * _BLOCK:
+            self._remember(b, state)
+        y = self._mix(self._filtered(a, e, state, self.gain))
+        self._front = (e, state)
+        if e == (b + 1) * _BLOCK:
+            self._next = (b + 1, state.copy())
         return y
 
     def add(self, chunk_uV: np.ndarray, chunk_start_sample: int) -> None:
         """Add the background to ``chunk_uV`` (float32, (n_samples, n_contacts), µV) in place.
 
-        Consecutive chunks cost one pass each; a chunk that does not follow the previous one is
-        recomputed from a checkpoint (same values, more time; see the module docstring)."""
+        Consecutive chunks cost one pass each, in proportion to their length (sparse and
+        identity mixing: computed up to the chunk's end only; dense mixing: whole blocks, which
+        BLAS must see with one shape to give the same bits); a chunk that does not follow the
+        previous one is recomputed from a checkpoint (same values, more time; see the module
+        docstring)."""
         check_chunk("chunk_uV", chunk_uV)
         start = check_int("chunk_start_sample", chunk_start_sample, 0, None)
         if chunk_uV.shape[1] != self.n_contacts:
@@ -506,7 +543,10 @@ class BackgroundNoise:
         b_first = start // B
         for b in range(b_first, (start + n - 1) // B + 1):
             a, e = max(b * B, start), min((b + 1) * B, start + n)
-            chunk_uV[a - start:e - start] += self._block(b, b == b_first)[a - b * B:e - b * B]
+            if self._identity or self._sparse is not None:
+                chunk_uV[a - start:e - start] += self._segment(a, e)
+            else:
+                chunk_uV[a - start:e - start] += self._block(b, b == b_first)[a - b * B:e - b * B]
 
 
 #: Largest change of any correlation (M Mᵀ) that dropping small mixing entries may cause.

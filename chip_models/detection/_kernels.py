@@ -29,6 +29,32 @@ def mad_sigma(x: np.ndarray) -> np.ndarray:
     return np.median(np.abs(x), axis=0) / MAD_TO_SIGMA
 
 
+@njit(cache=True, parallel=True)
+def median_code_and_cdf(q):  # pragma: no cover - numba
+    """Per column of the non-negative integer codes ``q`` (n, C): the median ``k`` (the smallest
+    code with ``P(q <= k) >= 1/2``, NumPy's ``quantile(..., 0.5, method="inverted_cdf")``) and
+    ``P(q <= k)``, from a histogram of each column (no sort)."""
+    n, c_n = q.shape
+    k_out = np.zeros(c_n, np.int64)
+    f_out = np.zeros(c_n)
+    top = 0
+    for t in range(n):
+        for c in range(c_n):
+            top = max(top, q[t, c])
+    for c in prange(c_n):
+        counts = np.zeros(top + 1, np.int64)
+        for t in range(n):
+            counts[q[t, c]] += 1
+        acc = 0
+        for v in range(top + 1):
+            acc += counts[v]
+            if 2 * acc >= n:
+                k_out[c] = v
+                f_out[c] = acc / n
+                break
+    return k_out, f_out
+
+
 def hit_bitmap(num_samples: int, num_channels: int, scratch=None) -> np.ndarray:
     """A uint8 hit bitmap for the crossing kernels (rows padded to whole 64-bit words; padding
     never read), reusing ``scratch`` (an earlier one of the same channel count) when it has

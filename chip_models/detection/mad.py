@@ -52,8 +52,9 @@ def quantised_mad_sigma(x: np.ndarray, quantisation_step: float) -> np.ndarray:
         Noise estimate, input units.
     """
     q = np.round(np.abs(np.asarray(x, dtype=np.float64)) / quantisation_step)
-    k = np.quantile(q, 0.5, axis=0, method="inverted_cdf")
-    frac = np.mean(q <= k, axis=0)
+    if q.shape[0] == 0:
+        raise ValueError("x must hold at least one sample, got shape (0, ...)")
+    k, frac = _kernels.median_code_and_cdf(q.astype(np.int64))
     ok = frac < 1.0
     sigma = np.zeros(q.shape[1])
     sigma[ok] = (k[ok] + 0.5) / special.ndtri((1.0 + frac[ok]) / 2.0)

@@ -319,3 +319,34 @@ def test_iir_design_is_the_same_bits_in_every_process():
         digests |= set(subprocess.run([sys.executable, "-c", _DESIGN_DIGEST, str(seed)],
                                       check=True, capture_output=True, text=True).stdout.split())
     assert len(digests) == 1
+
+
+@pytest.mark.parametrize("kernel", ["diagonals", "rows"])
+def test_row_wise_mixing_gives_the_same_bits_for_any_chunking(kernel):
+    # sparse mixings are computed up to each chunk's end (segments of blocks, the cascade
+    # continued from the frontier): any chunking, in order or not, gives the whole run's bits
+    pos = np.stack(np.meshgrid(np.arange(16) * 400.0, np.arange(16) * 400.0, [0.0]), -1).reshape(-1, 3)
+    n = 20000
+
+    def generator():
+        bg = BackgroundNoise(pos, FS, 5.0, 7)
+        assert bg._sparse is not None and bg._diagonals is not None
+        if kernel == "rows":
+            bg._diagonals = None
+        return bg
+
+    whole = np.zeros((n, len(pos)), np.float32)
+    generator().add(whole, 0)
+    chunked = np.zeros_like(whole)
+    bg = generator()
+    for a in range(0, n, 1499):
+        bg.add(chunked[a:a + 1499], a)
+    np.testing.assert_array_equal(chunked, whole)
+    shuffled = np.zeros_like(whole)
+    bg = generator()
+    starts = list(range(0, n, 3001))
+    for a in starts[::-1] + starts[:2]:          # backwards, then again from the start
+        part = np.zeros((min(3001, n - a), len(pos)), np.float32)
+        bg.add(part, a)
+        shuffled[a:a + len(part)] = part
+    np.testing.assert_array_equal(shuffled, whole)
