@@ -30,28 +30,38 @@ def mad_sigma(x: np.ndarray) -> np.ndarray:
 
 
 @njit(cache=True, parallel=True)
-def median_code_and_cdf(q):  # pragma: no cover - numba
-    """Per column of the non-negative integer codes ``q`` (n, C): the median ``k`` (the smallest
-    code with ``P(q <= k) >= 1/2``, NumPy's ``quantile(..., 0.5, method="inverted_cdf")``) and
-    ``P(q <= k)``, from a histogram of each column (no sort)."""
-    n, c_n = q.shape
+def median_code_and_cdf(x, step):  # pragma: no cover - numba
+    """Per column of ``q = rint(|x| / step)`` (``x`` float64 (n, C)): the median code ``k`` (the
+    smallest with ``P(q <= k) >= 1/2``, NumPy's ``quantile(q, 0.5, method="inverted_cdf")``)
+    and ``P(q <= k)``, from histograms (no sort). Threads own blocks of 32 adjacent columns and
+    read the rows left to right."""
+    n, c_n = x.shape
     k_out = np.zeros(c_n, np.int64)
     f_out = np.zeros(c_n)
-    top = 0
-    for t in range(n):
-        for c in range(c_n):
-            top = max(top, q[t, c])
-    for c in prange(c_n):
-        counts = np.zeros(top + 1, np.int64)
+    n_blk = (c_n + 31) // 32
+    tops = np.zeros(n_blk, np.int64)
+    for blk in prange(n_blk):
+        c0, c1 = blk * 32, min(c_n, blk * 32 + 32)
+        top = 0
         for t in range(n):
-            counts[q[t, c]] += 1
-        acc = 0
-        for v in range(top + 1):
-            acc += counts[v]
-            if 2 * acc >= n:
-                k_out[c] = v
-                f_out[c] = acc / n
-                break
+            for c in range(c0, c1):
+                top = max(top, np.int64(np.rint(abs(x[t, c]) / step)))
+        tops[blk] = top
+    for blk in prange(n_blk):
+        c0, c1 = blk * 32, min(c_n, blk * 32 + 32)
+        top = tops[blk]
+        counts = np.zeros((c1 - c0, top + 1), np.int64)
+        for t in range(n):
+            for c in range(c0, c1):
+                counts[c - c0, np.int64(np.rint(abs(x[t, c]) / step))] += 1
+        for c in range(c0, c1):
+            acc = 0
+            for v in range(top + 1):
+                acc += counts[c - c0, v]
+                if 2 * acc >= n:
+                    k_out[c] = v
+                    f_out[c] = acc / n
+                    break
     return k_out, f_out
 
 

@@ -51,12 +51,12 @@ def quantised_mad_sigma(x: np.ndarray, quantisation_step: float) -> np.ndarray:
     np.ndarray, shape (num_channels,)
         Noise estimate, input units.
     """
-    q = np.round(np.abs(np.asarray(x, dtype=np.float64)) / quantisation_step)
-    if q.shape[0] == 0:
-        raise ValueError("x must hold at least one sample, got shape (0, ...)")
-    k, frac = _kernels.median_code_and_cdf(q.astype(np.int64))
+    x = np.ascontiguousarray(x, dtype=np.float64)
+    if x.ndim != 2 or x.shape[0] == 0:
+        raise ValueError(f"x must have shape (num_samples >= 1, num_channels), got {x.shape}")
+    k, frac = _kernels.median_code_and_cdf(x, float(quantisation_step))
     ok = frac < 1.0
-    sigma = np.zeros(q.shape[1])
+    sigma = np.zeros(x.shape[1])
     sigma[ok] = (k[ok] + 0.5) / special.ndtri((1.0 + frac[ok]) / 2.0)
     return np.maximum(sigma, 1.0 / np.sqrt(12.0)) * quantisation_step
 
