@@ -15,8 +15,9 @@ threshold detector on the ADC codes).
    floor). The spike feed is timed on chunks it has not served yet (each generates a block).
 2. **Chain** at each ``--channels``: one chunk through spike feed, injection, noise, front end
    + ADC (fused, as without a multiplexer) and detector, best over consecutive new chunks, in ms
-   per second of recording and as a multiple of real time. Templates are pruned at 0 µV
-   (`electrode_models.prune_template_channels`: only padding columns go, the signal is the same).
+   per second of recording and as a multiple of real time. Templates are pruned as the pipeline
+   prunes them (`electrode_models.prune_template_channels` at 0 µV: padding columns go; and the
+   tails below `neurosim.pipeline.injection_floor_uV`, 1 % of the per-sample noise σ, are skipped).
 3. ``--end-to-end``: the built-in default design through ``neurosim.pipeline.run``.
 
 Numbers depend on the machine and its load; the header says which CPU, how many threads and the
@@ -64,7 +65,10 @@ def scene(num_channels: int, duration_s: float) -> dict:
                               setup.positions_um, setup.normals, float(setup.radius_um.mean()), FS_HZ,
                               sigma_S_per_m=design.tissue.conductivity_S_per_m, use_cache=False,
                               channel_gain=elec.signal_gain, **cells)
-    pruned = em.prune_template_channels(templates, 0.0)
+    from neurosim.pipeline import injection_floor_uV
+
+    # as the pipeline injects them: padding columns dropped, tails below 1 % of the noise skipped
+    pruned = em.prune_template_channels(templates, 0.0, injection_floor_uV(elec))
     chip = design.chip
     fe = chip.front_end
     return dict(
@@ -131,7 +135,7 @@ def stage_table(sc: dict, num_channels: int, repeats: int) -> dict:
     k_cols, k_live = t.waveforms_uV.shape[2], sc["pruned"].waveforms_uV.shape[2]
     rows[f"inject {s_in.size} spikes, templates as computed ({k_cols} columns)"] = best_of(
         lambda: em.inject_spikes(buf, n, s_in, u_in, t), repeats)
-    rows[f"inject, templates pruned at 0 µV ({k_live} column(s))"] = best_of(
+    rows[f"inject, templates pruned, tails skipped ({k_live} column(s))"] = best_of(
         lambda: em.inject_spikes(buf, n, s_in, u_in, sc["pruned"]), repeats)
     rows["noise (counter-based Gaussian)"] = best_of(
         lambda: em.add_gaussian_noise(buf, n, sc["sigma"], 1), repeats)
