@@ -223,6 +223,9 @@ def setup_twin(design: Design, seed: int, *, cache_dir: str | Path | None = None
         positions, normals, float(radius.mean()), fs, sigma_S_per_m=design.tissue.conductivity_S_per_m,
         cache_dir=template_cache, use_cache=template_cache is not None, channel_gain=elec.signal_gain,
         **cells)  # like the cortex: cached only where the user asks
+    # the columns every unit pads (-1) go at once: the same signal, scores and file, and the
+    # run holds ~1/8 of the library's array for a Utah array (one live column of eight)
+    templates = em.prune_template_channels(templates, 0.0)
     timings["templates_s"] = time.perf_counter() - t1
     return TwinSetup(seed=seed, seeds=seeds, setup=setup, activity=activity, from_cache=from_cache,
                      elec=elec, templates=templates, timings_s=timings, template_cache_dir=template_cache)
