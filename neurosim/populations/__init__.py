@@ -16,7 +16,7 @@ import numpy as np
 
 from neurosim.populations._brian import choose_device
 from neurosim.populations._lif import simulate_lif
-from neurosim.populations.activity import CELL_TYPE_NAMES, INTERNEURON, PYRAMIDAL, Activity
+from neurosim.populations.activity import CELL_TYPE_NAMES, INTERNEURON, PYRAMIDAL, TUNING_KEYS, Activity
 from neurosim.populations.balanced import BalancedParams, balanced_network, simulate_balanced_ei
 from neurosim.populations.column import POPULATION_NAMES, assign_populations, column_network
 from neurosim.populations.lfp import lfp_proxy
@@ -106,7 +106,9 @@ def simulate_population(population, contact_positions_um: np.ndarray, duration_s
         params = MotorParams(**population.motor.model_dump())
         out = simulate_motor(types, duration_s, net_seed, params, device=device)
         extra["behaviour"] = dict(out["behaviour"],
-                                  preferred_direction_rad=out["preferred_direction_rad"])
+                                  preferred_direction_rad=out["preferred_direction_rad"],
+                                  baseline_hz=out["baseline_hz"], modulation_hz=out["modulation_hz"],
+                                  speed_gain_hz=out["speed_gain_hz"])
         dt_ms = params.dt_ms
     else:
         options = dict(oscillation_hz=population.oscillation_hz,
@@ -135,8 +137,11 @@ def simulate_population(population, contact_positions_um: np.ndarray, duration_s
     rng = np.random.default_rng(jitter_ss)
     times = times + rng.random(times.shape) * dt_ms * 1e-3
     times = np.minimum(times, np.nextafter(duration_s, 0.0))
-    times, units = thin_dark_cells(times, units, dark_cells(types, population.dark_fraction, dark_ss),
-                                   duration_s, thin_ss)
+    dark = dark_cells(types, population.dark_fraction, dark_ss)
+    times, units = thin_dark_cells(times, units, dark, duration_s, thin_ss)
+    if "behaviour" in extra and "baseline_hz" in extra["behaviour"]:
+        for key in TUNING_KEYS:  # a dark cell does not follow its tuning: no tuning to react with
+            extra["behaviour"][key] = np.where(dark, np.nan, np.asarray(extra["behaviour"][key], float))
     rate = len(times) / (len(types) * duration_s) if len(types) and duration_s > 0 else 0.0
     num_generated = 0
     if outer > population.reach_radius_um:
@@ -145,8 +150,10 @@ def simulate_population(population, contact_positions_um: np.ndarray, duration_s
         positions, types, orientations, labels, names, times, units, num_generated = (
             shell[0], shell[1], np.concatenate([orientations, shell[2]]), *shell[3:])
         if "behaviour" in extra and "preferred_direction_rad" in extra["behaviour"]:
-            pd = np.asarray(extra["behaviour"]["preferred_direction_rad"], float)  # generated: untuned
-            extra["behaviour"]["preferred_direction_rad"] = np.concatenate([pd, np.full(num_generated, np.nan)])
+            for key in ("preferred_direction_rad",) + TUNING_KEYS:  # generated: untuned
+                if key in extra["behaviour"]:
+                    v = np.asarray(extra["behaviour"][key], float)
+                    extra["behaviour"][key] = np.concatenate([v, np.full(num_generated, np.nan)])
     morph = _morphology(types, positions, population, morph_ss)
     o = np.lexsort((units, times))
     return Activity(spike_times_s=times[o], spike_units=units[o], positions_um=positions,

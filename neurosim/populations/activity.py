@@ -6,14 +6,18 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-__all__ = ["Activity", "CELL_TYPE_NAMES", "PER_CELL_BEHAVIOUR_KEYS", "PYRAMIDAL", "INTERNEURON"]
+__all__ = ["Activity", "CELL_TYPE_NAMES", "PER_CELL_BEHAVIOUR_KEYS", "PYRAMIDAL", "INTERNEURON",
+           "TUNING_KEYS"]
 
 #: Integer codes of the cell types, as stored in ``Activity.cell_types`` and the HDF5 file.
 PYRAMIDAL, INTERNEURON = 0, 1
 CELL_TYPE_NAMES = ("pyramidal", "interneuron")
 
+#: Velocity tuning of the motor model's cells (Hz; NaN: the cell does not follow it: dark or
+#: generated), ``r = b + m (v . u) / v_ref + s |v| / v_ref`` (`neurosim.populations.motor`).
+TUNING_KEYS = ("baseline_hz", "modulation_hz", "speed_gain_hz")
 #: Entries of ``Activity.behaviour`` indexed by cell (first axis ``num_cells``), not by time or trial.
-PER_CELL_BEHAVIOUR_KEYS = ("preferred_direction_rad",)
+PER_CELL_BEHAVIOUR_KEYS = ("preferred_direction_rad",) + TUNING_KEYS
 
 
 @dataclass(frozen=True)

@@ -19,11 +19,12 @@ Chance level: the same cursor paths scored against targets rotated about the tri
 (`CursorTask.success_rate` with ``rotate_rad``); for straight paths in a uniformly random
 direction long enough to pass the target distance ``D`` it is ``asin(r / D) / π``.
 
-Assumptions
------------
-- The simulated neurons do not see the decoded cursor (their activity was computed for the
-  scripted reaches, as for an ideal user who always aims at the target): the loop measures the
-  decoder and the implant, not the user's adaptation.
+The user in the loop (``reactive=True``, the default): from ``train_s`` on the tuned cells fire
+for the velocity the user intends from the decoded cursor they see (``feedback_delay_s`` ago)
+towards the target (`neurosim.stream.reactive`), so a decoder's errors change the neural
+activity that follows, and the user corrects them. With ``reactive=False`` the neurons keep
+their recorded activity (an ideal user who always aims along the scripted reach): the loop then
+measures the decoder and the implant only.
 """
 
 from __future__ import annotations
@@ -104,6 +105,7 @@ class CursorTask:
         t, pos = np.asarray(b["time_s"]), np.asarray(b["cursor_position_cm"])
         self.starts_cm = np.column_stack([np.interp(self.trial_start_s, t, pos[:, i]) for i in range(2)])
         self.paths: dict[int, list] = {}
+        self.times: dict[int, list] = {}
         self._trial, self._pos, self._t = -1, np.zeros(2), 0.0
         self.last_time_s = 0.0
 
@@ -118,12 +120,24 @@ class CursorTask:
             if k != self._trial:  # a new trial: the cursor starts at the trial's start position
                 self._trial, self._pos, self._t = k, self.starts_cm[k].copy(), self.trial_start_s[k]
                 self.paths[k] = []
+                self.times[k] = []
             self._pos = self._pos + v * max(t - self._t, 0.0)
             self._t = t
             self.paths[k].append(self._pos.copy())
+            self.times[k].append(t)
             rows[i] = (*self._pos, *self.targets_cm[k])
             self.last_time_s = t
         return rows, np.asarray(times_s, float)
+
+    def position_at(self, t_s: float) -> tuple[np.ndarray, np.ndarray] | None:
+        """Cursor and target at time ``t_s``, cm: the cursor after the last command at or before
+        it (the trial's start before its first command); None before the first trial."""
+        k = int(np.searchsorted(self.trial_start_s, t_s, side="right")) - 1
+        if k < 0:
+            return None
+        times = self.times.get(k, [])
+        i = int(np.searchsorted(times, t_s, side="right")) - 1
+        return (self.paths[k][i] if i >= 0 else self.starts_cm[k]), self.targets_cm[k]
 
     def scored_trials(self) -> list[int]:
         """Trials that started at or after ``start_s`` and ended by the last command."""
@@ -166,18 +180,27 @@ class ClosedLoop:
     inlet : Inlet, optional
         Where velocity commands come from (default: a `QueueInlet` fed by this decoder).
         With an external inlet the decoder is not run and commands act when they arrive.
+    reactive : bool, default True
+        From ``train_s`` on, the tuned cells fire for the velocity the user intends from the
+        decoded cursor (`neurosim.stream.reactive`); False: they keep their recorded activity.
+    feedback_delay_s : float, default 0.1
+        How long ago the user saw the cursor they aim from, s, in (0, 1]; the stream's chunk
+        (plus the template margin) must not be longer.
     """
 
     def __init__(self, train_s: float, bin_s: float = 0.05, target_radius_cm: float = 2.0, decoder=None,
-                 inlet=None):
+                 inlet=None, reactive: bool = True, feedback_delay_s: float = 0.1):
         if not train_s > 0:
             raise ValueError(f"train_s must be > 0 s, got {train_s!r}")
         if not 0 < bin_s <= 1:
             raise ValueError(f"bin_s must be in (0, 1] s, got {bin_s!r}")
         if not target_radius_cm > 0:
             raise ValueError(f"target_radius_cm must be > 0 cm, got {target_radius_cm!r}")
+        if not 0 < feedback_delay_s <= 1:
+            raise ValueError(f"feedback_delay_s must be in (0, 1] s, got {feedback_delay_s!r}")
         from neurosim.decoding import KalmanDecoder
 
+        self.reactive, self.feedback_delay_s = bool(reactive), float(feedback_delay_s)
         self.train_s, self.bin_s, self.radius_cm = float(train_s), float(bin_s), float(target_radius_cm)
         self.decoder = decoder if decoder is not None else KalmanDecoder()
         self.external = inlet is not None
@@ -212,11 +235,51 @@ class ClosedLoop:
             raise ValueError("the closed loop needs the reaching task's behaviour in the activity")
         kind = publisher.main.rsplit("_", 1)[-1]
         self.behaviour, self.publisher, self.fs = b, publisher, publisher.fs
+        self.motor = design.population.motor
         self.binner = EventBinner(publisher.num_channels, max(1, int(round(self.bin_s * self.fs)))) \
             if kind == "events" else None
         if self.binner is None:
             self.bin_s = publisher.bin_samples / self.fs
         self.task = CursorTask(b, self.radius_cm, start_s=self.train_s)
+
+    def wrap_feed(self, feed, chunk_samples: int, margin_samples: int, seed: int):
+        """The spike feed of the stream, made reactive (called once, before the first chunk)."""
+        if not self.reactive:
+            return feed
+        from neurosim.stream.reactive import ReactiveFeed
+
+        if (chunk_samples + margin_samples) / self.fs > self.feedback_delay_s:
+            raise ValueError(f"a reactive user needs chunks shorter than feedback_delay_s = "
+                             f"{self.feedback_delay_s:g} s (minus the template margin "
+                             f"{1e3 * margin_samples / self.fs:.1f} ms), got a chunk of "
+                             f"{chunk_samples / self.fs:g} s")
+        from neurosim.populations.motor import MotorParams
+
+        m = MotorParams(**self.motor.model_dump())
+        self.v_ref_cm_per_s = 1.875 * m.target_distance_cm / m.reach_s
+        return ReactiveFeed(feed, self.behaviour, self.intention, self.train_s, seed,
+                            dt_ms=m.dt_ms, refractory_ms=m.refractory_ms)
+
+    def intention(self, times_s) -> np.ndarray:
+        """Intended velocity at ``times_s`` in units of ``v_ref`` (`neurosim.stream.reactive`):
+        towards the trial's target from the cursor seen ``feedback_delay_s`` before."""
+        from neurosim.stream.reactive import SLOWING_S
+
+        t = np.asarray(times_s, float)
+        out = np.zeros((t.size, 2))
+        task = self.task
+        for i, ti in enumerate(t):
+            k = int(np.searchsorted(task.trial_start_s, ti, side="right")) - 1
+            if k < 0:
+                continue
+            seen = ti - self.feedback_delay_s
+            # a trial that began within the delay is seen at its start (the cursor jumps there)
+            cursor = task.position_at(seen)[0] if seen >= task.trial_start_s[k] else task.starts_cm[k]
+            d = task.targets_cm[k] - cursor
+            dist = float(np.hypot(*d))
+            if dist > 0:
+                out[i] = d / dist * min(1.0, dist / (self.v_ref_cm_per_s * SLOWING_S))
+        return out
 
     def _features(self, rows, stop_s: float):
         data, times = rows[self.publisher.main]
@@ -268,6 +331,7 @@ class ClosedLoop:
         dt = np.asarray(self.decode_times_s)
         return {"success_rate": rate, "num_trials": n, "chance_rate": float(np.mean(chance)) if n else float("nan"),
                 "target_radius_cm": self.radius_cm, "bin_s": self.bin_s, "train_s": self.train_s,
+                "reactive": self.reactive, "feedback_delay_s": self.feedback_delay_s,
                 "decode_mean_s": float(dt.mean()) if dt.size else float("nan"),
                 "decode_max_s": float(dt.max()) if dt.size else float("nan")}
 

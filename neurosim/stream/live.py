@@ -185,6 +185,11 @@ def stream(design, *, duration_s: float | None = None, realtime: bool = True, ou
             warm_rows.rows(warm.process_chunk(int(start), int(stop), buf))
             if stop >= warm_until:
                 break
+    for c in controllers:  # a controller that changes what the neurons do (a reactive user)
+        if hasattr(c, "wrap_feed"):
+            for src in engine.sources:
+                if getattr(src, "name", "") == "spikes":
+                    src.feed = c.wrap_feed(src.feed, chunk, src.n_before, seed)
     report.setup_s = time.perf_counter() - t_setup
     lags = []
     try:
