@@ -77,6 +77,25 @@ def add_noise_kernel(chunk, start, sigma, keys, block_pairs):  # pragma: no cove
         _add_half_pair(hi, lo, sig, chunk[n - 1], False)
 
 
+@njit(cache=True, inline="always")
+def _transpose_rows(rows, r0, m, cols, to_cols):  # pragma: no cover - numba
+    """``cols[j, t] = rows[r0 + t, j]`` (``to_cols``) or back, for t < m, in 16 × 16 blocks
+    (cache-friendly both ways)."""
+    n = cols.shape[0]
+    for t0 in range(0, m, 16):
+        t1 = min(t0 + 16, m)
+        for j0 in range(0, n, 16):
+            j1 = min(j0 + 16, n)
+            for t in range(t0, t1):
+                row = rows[r0 + t]
+                if to_cols:
+                    for j in range(j0, j1):
+                        cols[j, t] = row[j]
+                else:
+                    for j in range(j0, j1):
+                        row[j] = cols[j, t]
+
+
 @njit(cache=True, parallel=True)
 def sparse_mix_kernel(y, indptr, indices, data, out):  # pragma: no cover - numba
     """out[n, c] = sum_p data[p] * y[n, indices[p]] over p in [indptr[c], indptr[c + 1]) (CSR mixing).
@@ -95,13 +114,7 @@ def sparse_mix_kernel(y, indptr, indices, data, out):  # pragma: no cover - numb
         i0 = b * _MIX_TILE
         m = min(_MIX_TILE, n - i0)
         yt = np.zeros((n_in, _MIX_TILE), np.float32)
-        for t0 in range(0, m, 16):
-            t1 = min(t0 + 16, m)
-            for j0 in range(0, n_in, 16):
-                j1 = min(j0 + 16, n_in)
-                for t in range(t0, t1):
-                    for j in range(j0, j1):
-                        yt[j, t] = y[i0 + t, j]
+        _transpose_rows(y, i0, m, yt, True)
         ot = np.empty((n_out, _MIX_TILE), np.float32)
         for c in range(n_out):
             acc = ot[c]
@@ -111,13 +124,7 @@ def sparse_mix_kernel(y, indptr, indices, data, out):  # pragma: no cover - numb
                 row = yt[indices[p]]
                 for t in range(_MIX_TILE):
                     acc[t] += w * row[t]
-        for t0 in range(0, m, 16):
-            t1 = min(t0 + 16, m)
-            for c0 in range(0, n_out, 16):
-                c1 = min(c0 + 16, n_out)
-                for t in range(t0, t1):
-                    for c in range(c0, c1):
-                        out[i0 + t, c] = ot[c, t]
+        _transpose_rows(out, i0, m, ot, False)
 
 
 @njit(cache=True, parallel=True)

@@ -179,32 +179,30 @@ def inject_kernel(chunk, start, spike_samples, spike_units, waves, chan_idx, nbe
                 _copy_groups(chunk, b0 - start, scratch, m, use, False)
 
 
+@njit(cache=True, inline="always")
+def _loud(wave, u, t, floor):  # pragma: no cover - numba
+    """Whether some column of unit ``u`` reaches ``floor`` at sample ``t``."""
+    for q in range(wave.shape[2]):
+        if abs(wave[u, t, q]) >= floor:
+            return True
+    return False
+
+
 @njit(cache=True, parallel=True)
 def trim_support_kernel(wave, floor, support):  # pragma: no cover - numba
     """Narrow ``support`` (n_units, 2) of ``wave`` (n_units, n_t, n_q) in place to the samples from
     the first to the last where some column reaches ``floor`` (|value| >= floor; [0, 0) if none).
     Scans each unit from both ends, so it reads only the tails."""
-    n_u, n_t, n_q = wave.shape
-    for u in prange(n_u):
+    for u in prange(wave.shape[0]):
         a, e = support[u, 0], support[u, 1]
         first = e
         for t in range(a, e):
-            hit = False
-            for q in range(n_q):
-                if abs(wave[u, t, q]) >= floor:
-                    hit = True
-                    break
-            if hit:
+            if _loud(wave, u, t, floor):
                 first = t
                 break
         last = first
         for t in range(e - 1, first - 1, -1):
-            hit = False
-            for q in range(n_q):
-                if abs(wave[u, t, q]) >= floor:
-                    hit = True
-                    break
-            if hit:
+            if _loud(wave, u, t, floor):
                 last = t + 1
                 break
         if last <= first:
