@@ -246,16 +246,16 @@ class ClosedLoop:
         """The spike feed of the stream, made reactive (called once, before the first chunk)."""
         if not self.reactive:
             return feed
+        from neurosim.populations.motor import MotorParams
         from neurosim.stream.reactive import ReactiveFeed
 
-        if (chunk_samples + margin_samples) / self.fs > self.feedback_delay_s:
-            raise ValueError(f"a reactive user needs chunks shorter than feedback_delay_s = "
-                             f"{self.feedback_delay_s:g} s (minus the template margin "
-                             f"{1e3 * margin_samples / self.fs:.1f} ms), got a chunk of "
-                             f"{chunk_samples / self.fs:g} s")
-        from neurosim.populations.motor import MotorParams
-
         m = MotorParams(**self.motor.model_dump())
+        # spikes are drawn up to a step past the template margin of the chunk's end
+        ahead_s = (chunk_samples + margin_samples) / self.fs + 2 * m.dt_ms * 1e-3
+        if ahead_s > self.feedback_delay_s:
+            raise ValueError(f"a reactive user needs chunks shorter than feedback_delay_s = "
+                             f"{self.feedback_delay_s:g} s minus {1e3 * (ahead_s - chunk_samples / self.fs):.1f} ms "
+                             f"(template margin and draw steps), got a chunk of {chunk_samples / self.fs:g} s")
         self.v_ref_cm_per_s = 1.875 * m.target_distance_cm / m.reach_s
         return ReactiveFeed(feed, self.behaviour, self.intention, self.train_s, seed,
                             dt_ms=m.dt_ms, refractory_ms=m.refractory_ms)
