@@ -1,6 +1,7 @@
 """The documentation site builds, with the API reference generated from the docstrings."""
 
 import ast
+import importlib.util
 import os
 import re
 import shutil
@@ -35,6 +36,14 @@ def test_docs_site_builds(tmp_path):
     gallery = (site / "gallery" / "index.html").read_text()
     assert 'src="utah96.png"' in gallery and "endovascular" in gallery
     assert (site / "gallery" / "stent.png").exists()
+    gallery_py = importlib.util.spec_from_file_location("gallery", ROOT / "docs" / "gallery.py")
+    module = importlib.util.module_from_spec(gallery_py)
+    gallery_py.loader.exec_module(module)
+    results = (site / "results" / "index.html").read_text()
+    for name in module.RESULT_DESIGNS:   # each run's summary and its report figure are on the page
+        assert f'src="../gallery/results/{name}.png"' in results
+        assert (site / "gallery" / "results" / f"{name}.png").stat().st_size > 10_000
+    assert results.count("detectable units") >= len(module.RESULT_DESIGNS)
 
 
 # ----------------------------------------------------------------------------------------------
