@@ -97,6 +97,46 @@ def _block_spikes(rates, cell_ids, seed, tau, block):
     return times, units
 
 
+@njit(cache=True)
+def _sort_by_time(times, units, t0, t1):
+    """``times`` and ``units`` in ``[t0, t1)`` ordered by time, ties by input order: a stable
+    bucket sort (one bucket per event on average, then insertion sort within each bucket), O(n).
+
+    For one block's events, grouped by ascending unit, this is ``np.lexsort((units, times))``
+    (tested), at ~1/10 of its cost; every time must lie in ``[t0, t1)``.
+    """
+    n = times.shape[0]
+    nb = max(n, 1)
+    scale = nb / (t1 - t0)
+    start = np.zeros(nb + 1, np.int64)
+    bucket = np.empty(n, np.int64)
+    for k in range(n):
+        b = min(int((times[k] - t0) * scale), nb - 1)
+        bucket[k] = b
+        start[b + 1] += 1
+    for b in range(nb):
+        start[b + 1] += start[b]
+    fill = start[:-1].copy()
+    t_out = np.empty(n, np.float64)
+    u_out = np.empty(n, np.int64)
+    for k in range(n):  # stable scatter: input order kept within a bucket
+        j = fill[bucket[k]]
+        fill[bucket[k]] = j + 1
+        t_out[j] = times[k]
+        u_out[j] = units[k]
+    for b in range(nb):  # stable insertion sort of each (short) bucket
+        for k in range(start[b] + 1, start[b + 1]):
+            t, u = t_out[k], u_out[k]
+            j = k - 1
+            while j >= start[b] and t_out[j] > t:
+                t_out[j + 1] = t_out[j]
+                u_out[j + 1] = u_out[j]
+                j -= 1
+            t_out[j + 1] = t
+            u_out[j + 1] = u
+    return t_out, u_out
+
+
 
 def poisson_rates_hz(cell_types: np.ndarray, median_hz: tuple[float, float], sigma_ln: float,
                      max_hz: float, rng: np.random.Generator, *,
@@ -185,12 +225,13 @@ def poisson_spikes(rates_hz: np.ndarray, cell_ids: np.ndarray, seed: int, refrac
     key = np.uint64(int(seed) % 2**64)
     parts_t, parts_u = [], []
     for b in range(int(math.floor(t0_s / BLOCK_S)), int(math.ceil(t1_s / BLOCK_S))):
-        t, u = _block_spikes(rates, ids, key, float(refractory_s), b)
-        keep = (t >= t0_s) & (t < t1_s)
-        parts_t.append(t[keep])
-        parts_u.append(u[keep])
+        t, u = _sort_by_time(*_block_spikes(rates, ids, key, float(refractory_s), b),
+                             b * BLOCK_S, (b + 1) * BLOCK_S)
+        i, j = np.searchsorted(t, [t0_s, t1_s])   # blocks are disjoint in time: each sorted
+        parts_t.append(t[i:j])                    # block is a sorted run of the output
+        parts_u.append(u[i:j])
     if not parts_t:
         return np.zeros(0), np.zeros(0, np.int64)
-    t, u = np.concatenate(parts_t), np.concatenate(parts_u)
-    o = np.lexsort((u, t))
-    return t[o], u[o]
+    if len(parts_t) == 1:
+        return parts_t[0], parts_u[0]
+    return np.concatenate(parts_t), np.concatenate(parts_u)

@@ -7,8 +7,8 @@ import pytest
 from neurosim.design import Design
 from neurosim.design.population import PoissonOptions
 from neurosim.populations import simulate_population
-from neurosim.populations.poisson import (BLOCK_S, SILENT_FRACTION, SILENT_RANGE_HZ, poisson_rates_hz,
-                                          poisson_spikes)
+from neurosim.populations.poisson import (BLOCK_S, SILENT_FRACTION, SILENT_RANGE_HZ, _block_spikes,
+                                          _sort_by_time, poisson_rates_hz, poisson_spikes)
 from neurosim.populations.rate_stats import PUBLISHED_RATE_RANGES
 
 
@@ -39,6 +39,22 @@ def test_any_windowing_gives_the_same_spikes():
     assert np.array_equal(whole[0], np.concatenate([p[0] for p in parts]))
     assert np.array_equal(whole[1], np.concatenate([p[1] for p in parts]))
     assert np.all(np.diff(whole[0]) >= 0)
+
+
+def test_spikes_are_ordered_by_time_then_unit_as_lexsort_orders_them():
+    # the O(n) bucket sort against numpy's lexsort, on one block and on ties made on purpose
+    rates = np.exp(np.random.default_rng(1).normal(1.0, 1.0, 3000)).clip(0.0, 150.0)
+    t, u = _block_spikes(rates, np.arange(3000), np.uint64(9), 0.002, 4)
+    ts, us = _sort_by_time(t, u, 4.0, 5.0)
+    o = np.lexsort((u, t))
+    assert t.size > 10_000 and np.array_equal(ts, t[o]) and np.array_equal(us, u[o])
+    tied_t = np.array([0.5, 0.25, 0.5, 0.5, 0.0, 0.999, 0.25])  # units ascending, as a block's
+    tied_u = np.array([0, 1, 2, 3, 4, 5, 6])
+    ts, us = _sort_by_time(tied_t, tied_u, 0.0, 1.0)
+    o = np.lexsort((tied_u, tied_t))
+    assert np.array_equal(ts, tied_t[o]) and np.array_equal(us, tied_u[o])
+    ts, us = _sort_by_time(np.zeros(0), np.zeros(0, np.int64), 0.0, 1.0)
+    assert ts.size == 0 and us.size == 0
 
 
 def test_a_subset_of_cells_keeps_its_spike_trains_and_seeds_differ():
