@@ -1,6 +1,7 @@
 """Benchmark the per-chunk chain: each stage against the memory floor, the chain against real time.
 
 Run:  .venv/bin/python benchmarks/bench_pipeline.py [--quick] [--channels 64 256 1024 4096]
+                                                   [--reach 30 45 60 75] [--plot out.png]
                                                    [--threads N] [--json out.json] [--end-to-end]
 
 The scene is the long-recording design (``benchmarks/long_recording_1024.toml``): a Utah-style
@@ -18,7 +19,11 @@ threshold detector on the ADC codes).
    per second of recording and as a multiple of real time. Templates are pruned as the pipeline
    prunes them (`electrode_models.prune_template_channels` at 0 µV: padding columns go; and the
    tails below `neurosim.pipeline.injection_floor_uV`, 1 % of the per-sample noise σ, are skipped).
-3. ``--end-to-end``: the built-in default design through ``neurosim.pipeline.run``.
+3. **Chain vs cells** (``--reach``): the chain at ``--stage-channels`` with the cells within each
+   reach radius of the tips (cells grow as the radius cubed; spikes with them).
+4. ``--plot``: both chain curves in one figure (``docs/img/performance_scaling.png``), against
+   real time, the issue's 30× goal and the memcpy floor.
+5. ``--end-to-end``: the built-in default design through ``neurosim.pipeline.run``.
 
 Numbers depend on the machine and its load; the header says which CPU, how many threads and the
 load average. Run it alone on the machine for numbers worth comparing.
@@ -39,9 +44,10 @@ DESIGN = Path(__file__).with_name("long_recording_1024.toml")
 FS_HZ = 30000.0
 
 
-def scene(num_channels: int, duration_s: float) -> dict:
+def scene(num_channels: int, duration_s: float, reach_um: float | None = None) -> dict:
     """The long-recording design on a side x side Utah array: probe, streamed cells, templates,
-    noise levels and the default chip's stages."""
+    noise levels and the default chip's stages (cells within ``reach_um`` of the tips: the
+    design's 60 µm when None)."""
     import chip_models as cm
     import electrode_models as em
     from neurosim.cortex import get_activity
@@ -52,10 +58,13 @@ def scene(num_channels: int, duration_s: float) -> dict:
     side = int(round(np.sqrt(num_channels)))
     if side * side != num_channels:
         raise ValueError(f"channel counts are side x side Utah arrays, got {num_channels}")
-    design = load_design(DESIGN).replace(**{
-        "recording.duration_s": duration_s, "implant.layout_params.rows": side,
-        "implant.layout_params.cols": side,
-        "population.max_neurons": max(100_000, 60 * num_channels)})  # ~54 cells per channel
+    changes = {"recording.duration_s": duration_s, "implant.layout_params.rows": side,
+               "implant.layout_params.cols": side,
+               "population.max_neurons": max(100_000, 60 * num_channels)}  # ~54 cells per channel
+    if reach_um is not None:
+        changes.update({"population.reach_radius_um": reach_um, "population.outer_radius_um": reach_um,
+                        "population.max_neurons": max(100_000, int(60 * num_channels * (reach_um / 60) ** 3 * 1.5))})
+    design = load_design(DESIGN).replace(**changes)
     t0 = time.perf_counter()
     setup = build_probe(design)
     activity, _ = get_activity(design.population, duration_s, design.seed, setup.placement_positions_um)
@@ -159,6 +168,38 @@ def chain_time(sc: dict, num_channels: int, repeats: int) -> tuple[float, int]:
     return best_of_each(chain.run, range(1, 2 + repeats)), chain.spikes
 
 
+def plot_scaling(out: dict, path) -> None:
+    """Chain cost per second of recording against channels and against cells (log-log)."""
+    import matplotlib
+
+    matplotlib.use("Agg")  # a script, not library code
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4.2))
+    panels = [(axes[0], out["chain"], "channels", "channels (Utah-style grid, ~54 cells each)"),
+              (axes[1], out.get("chain_vs_cells", []), "cells",
+               f"cells within reach of the tips ({out.get('stage_channels', 1024)} channels)")]
+    for ax, rows, key, label in panels:
+        if not rows:
+            ax.set_axis_off()
+            continue
+        x = np.array([r[key] for r in rows], float)
+        ax.loglog(x, [r["chain_s"] * 1e3 for r in rows], "o-", label="chain (feed, inject, noise, FE+ADC, detector)")
+        ax.loglog(x, [r["floor_s"] * 1e3 for r in rows], "s--", color="grey", label="memcpy of the chunk")
+        ax.axhline(1000.0, color="k", lw=1, label="real time")
+        ax.axhline(1000.0 / 30, color="C3", lw=1, ls=":", label="30x real time (issue goal)")
+        for r in rows:
+            ax.annotate(f"{1 / r['chain_s']:.1f}x", (r[key], r["chain_s"] * 1e3), textcoords="offset points",
+                        xytext=(4, 4), fontsize=8)
+        ax.set_xlabel(label)
+        ax.set_ylabel("ms per second of recording")
+    axes[0].legend(fontsize=8, loc="upper left")
+    fig.suptitle(f"neurosim chain cost, {out['threads']} thread(s): {out['machine']}", fontsize=9)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
 def bench_default_run():
     from neurosim.pipeline import run
 
@@ -175,6 +216,10 @@ def main(argv=None):
     ap.add_argument("--repeats", type=int, default=None, help="timed repeats (default 5, quick 2)")
     ap.add_argument("--threads", type=int, default=None, help="Numba threads (default: all)")
     ap.add_argument("--end-to-end", action="store_true", help="also run the default design end to end")
+    ap.add_argument("--reach", type=float, nargs="+", default=None, metavar="UM",
+                    help="also time the chain at --stage-channels with the cells within each of these "
+                         "reach radii of the tips, µm (cost vs cells), e.g. 30 45 60 75")
+    ap.add_argument("--plot", help="write the chain vs channels (and vs cells) figure here (PNG)")
     ap.add_argument("--json", help="also write the numbers to this JSON file")
     args = ap.parse_args(argv)
     import numba
@@ -184,7 +229,8 @@ def main(argv=None):
     channels = args.channels or ([64, 256, 1024] if args.quick else [64, 256, 1024, 4096])
     repeats = args.repeats or (2 if args.quick else 5)
     t_start = time.perf_counter()
-    out = {"machine": machine_line(), "repeats": repeats}
+    out = {"machine": machine_line(), "repeats": repeats, "threads": numba.get_num_threads(),
+           "stage_channels": args.stage_channels}
     print(f"# bench_pipeline: {machine_line()}")
     print(f"best of {repeats} (after a warm-up), 1 s chunks at {FS_HZ / 1e3:g} kHz\n")
 
@@ -222,6 +268,26 @@ def main(argv=None):
         out["chain"].append({"channels": c, "cells": sc["num_cells"], "spikes": spikes, "chain_s": t,
                              "floor_s": fl})
         del src, dst
+    if args.reach:
+        c = args.stage_channels
+        print(f"\n## Chain vs cells at {c} channels (cells within the reach radius of the tips)")
+        print("| reach (µm) | cells | spikes per s | chain ms per s | x real time |")
+        print("|---|---|---|---|---|")
+        out["chain_vs_cells"] = []
+        src = np.ones((int(FS_HZ), c), np.float32)
+        dst = np.empty_like(src)
+        fl = best_of(lambda: np.copyto(dst, src), repeats)
+        del src, dst
+        for r_um in args.reach:
+            sc = scene(c, duration_s=float(repeats + 5), reach_um=r_um)
+            t, spikes = chain_time(sc, c, repeats)
+            print(f"| {r_um:g} | {sc['num_cells']} | {spikes} | {t * 1e3:.0f} | {1 / t:.2f} |", flush=True)
+            out["chain_vs_cells"].append({"reach_um": r_um, "cells": sc["num_cells"], "spikes": spikes,
+                                          "chain_s": t, "floor_s": fl})
+            del sc
+    if args.plot:
+        plot_scaling(out, args.plot)
+        print(f"wrote {args.plot}")
     if args.end_to_end:
         timings, summary = bench_default_run()
         print("\n## Default design end to end (Utah 96 ch, 5 s @ 30 kHz)")

@@ -7,7 +7,10 @@ run-time arguments), and what ``device = "auto"`` picks for a first and a later 
 time is the best of ``--repeat`` runs (the machine may be shared), measured in fresh processes
 (each pays nothing for imports: Brian2 is imported before the clock starts).
 
-Run: ``.venv/bin/python benchmarks/bench_populations.py [--sizes 1000 5000 20000] [--duration-s 1]``
+Run: ``.venv/bin/python benchmarks/bench_populations.py [--sizes 1000 5000 20000] [--duration-s 1]
+[--cases runtime auto-empty standalone-first standalone-later auto-compiled]`` (the issue's
+100 k cells x 10 s: ``--sizes 100000 --duration-s 10 --repeat 1 --cases standalone-first
+standalone-later``; the runtime device takes ~10 min there).
 """
 
 from __future__ import annotations
@@ -43,11 +46,22 @@ def _child(n: int, duration_s: float, seed: int, device: str, cache: str) -> dic
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+#: case key: (label, Brian2 device, seed); in this order, in one build cache per repeat (so
+#: "standalone-later" reuses the program "standalone-first" compiled).
+CASES = {"runtime": ("runtime (NumPy)", "runtime", 1),
+         "auto-empty": ("auto, empty cache", "auto", 1),
+         "standalone-first": ("standalone, first run (compiles)", "cpp_standalone", 1),
+         "standalone-later": ("standalone, new seed + duration", "cpp_standalone", 2),
+         "auto-compiled": ("auto, program compiled", "auto", 3)}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 5000, 20000])
     parser.add_argument("--duration-s", type=float, default=1.0)
     parser.add_argument("--repeat", type=int, default=2)
+    parser.add_argument("--cases", nargs="+", choices=list(CASES), default=list(CASES),
+                        help="which devices and cache states to time (default: all)")
     args = parser.parse_args()
     rows = []
     for n in args.sizes:
@@ -55,11 +69,8 @@ def main() -> None:
         picks: dict[str, str] = {}
         for r in range(args.repeat):
             with tempfile.TemporaryDirectory() as cache:
-                cases = (("runtime (NumPy)", "runtime", 1, cache),
-                         ("auto, empty cache", "auto", 1, cache),
-                         ("standalone, first run (compiles)", "cpp_standalone", 1, cache),
-                         ("standalone, new seed + duration", "cpp_standalone", 2, cache),
-                         ("auto, program compiled", "auto", 3, cache))
+                cases = [(label, device, seed, cache) for key, (label, device, seed) in CASES.items()
+                         if key in args.cases]
                 for label, device, seed, where in cases:
                     # the reused program runs a 10 % longer simulation with a new seed
                     dur = args.duration_s * (1.1 if seed == 2 else 1.0)
