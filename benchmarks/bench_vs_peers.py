@@ -133,7 +133,16 @@ def run_spikeinterface(num_channels, num_units, duration_s, rate_hz, seed=0):
 
 
 #: MEAutility probes with the channel counts of the specs (MEArec templates belong to a probe).
-MEAREC_PROBES = {32: "Neuronexus-32", 384: "Neuropixels-384"}
+MEAREC_PROBES = {32: "Neuronexus-32", 384: "Neuropixels-384", 1024: "Neuropixels2-1024"}
+#: Probes MEAutility does not ship, registered on first use (`_register_probe`): 1 024 sites of one
+#: Neuropixels 2.0 shank (two columns 32 µm apart, 15 µm rows, 6 µm square contacts: its
+#: ``Neuropixels2-384`` with 512 rows). neurosim's 1 024-channel spec spreads them over the four
+#: shanks; the generation cost of both tools scales with channels x units x spikes, not with the
+#: shank count.
+MEAREC_EXTRA_PROBES = {"Neuropixels2-1024": {
+    "electrode_name": "Neuropixels2-1024", "sortlist": None, "pitch": [15.0, 32.0], "dim": [512, 2],
+    "size": 6.0, "plane": "yz", "shape": "square", "type": "mea",
+    "description": "1024 sites of a Neuropixels 2.0 shank in 2 columns (neurosim benchmark)"}}
 #: Bundled BBP cells used for the templates: two pyramidal, two basket cells.
 MEAREC_CELLS = ("L5_TTPC1_cADpyr232_1", "L5_UTPC_cADpyr232_1", "L5_NBC_bAC217_1", "L5_LBC_bAC217_1")
 # NEURON >= 9 cannot compile the BBP synapse mechanisms (their VERBATIM code uses the old Random
@@ -161,6 +170,22 @@ class Unavailable(RuntimeError):
     """A peer tool cannot run here; the message says why."""
 
 
+def _register_probe(name, cache_dir):
+    """Add ``name`` of `MEAREC_EXTRA_PROBES` to MEAutility's probes (a YAML file in its package
+    folder, as ``MEAutility.add_mea`` does) unless MEAutility knows it."""
+    import MEAutility as mu
+    import yaml
+
+    if name not in MEAREC_EXTRA_PROBES or name in mu.return_mea_list():
+        return
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    path = cache_dir / f"{name}.yaml"
+    path.write_text(yaml.safe_dump(MEAREC_EXTRA_PROBES[name], sort_keys=False))
+    mu.add_mea(str(path))
+    if name not in mu.return_mea_list():
+        raise Unavailable(f"MEAutility did not register the probe {name} ({path})")
+
+
 def mearec_templates(num_channels, num_templates, cache_dir):
     """MEArec templates of ``num_templates`` cells on the probe with ``num_channels`` (cached).
 
@@ -175,6 +200,7 @@ def mearec_templates(num_channels, num_templates, cache_dir):
     probe = MEAREC_PROBES.get(num_channels)
     if probe is None:
         raise Unavailable(f"no MEAutility probe with {num_channels} channels")
+    _register_probe(probe, Path(cache_dir))
     per_cell = math.ceil(num_templates / len(MEAREC_CELLS))
     cache_dir = Path(cache_dir)
     out = cache_dir / f"templates_{probe}_{per_cell}x{len(MEAREC_CELLS)}.h5"
