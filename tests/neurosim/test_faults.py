@@ -106,8 +106,11 @@ def _start_and_catch_temp(cmd, temp_glob: str, folder: Path, timeout_s: float = 
 @pytest.mark.slow
 def test_kill_9_and_sigterm_during_run(tiny_design, tmp_path, h5_digest):
     design = _write_design(tiny_design, tmp_path / "d.toml", duration_s=4.0, chunk_s=0.02)
+    # the runs that get killed record long enough that none can finish before its signal, however
+    # long a loaded machine keeps this process from sending it (a 4 s run could, on a fast one)
+    long_design = _write_design(tiny_design, tmp_path / "long.toml", duration_s=60.0, chunk_s=0.02)
     out = tmp_path / "out.h5"
-    cmd = [*NEUROSIM, "run", str(design), "-o", str(out), "--no-progress"]
+    cmd = [*NEUROSIM, "run", str(long_design), "-o", str(out), "--no-progress"]
     # SIGTERM: the process exits and removes its temporary file itself
     proc, tmp = _start_and_catch_temp(cmd, "out.h5.tmp-*", tmp_path)
     proc.send_signal(signal.SIGTERM)
