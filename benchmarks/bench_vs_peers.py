@@ -200,9 +200,9 @@ def mearec_templates(num_channels, num_templates, cache_dir):
     probe = MEAREC_PROBES.get(num_channels)
     if probe is None:
         raise Unavailable(f"no MEAutility probe with {num_channels} channels")
-    _register_probe(probe, Path(cache_dir))
-    per_cell = math.ceil(num_templates / len(MEAREC_CELLS))
     cache_dir = Path(cache_dir)
+    _register_probe(probe, cache_dir)
+    per_cell = math.ceil(num_templates / len(MEAREC_CELLS))
     out = cache_dir / f"templates_{probe}_{per_cell}x{len(MEAREC_CELLS)}.h5"
     made = {int(p.stem.split("_")[-1].split("x")[0]): p
             for p in cache_dir.glob(f"templates_{probe}_*x{len(MEAREC_CELLS)}.h5")}

@@ -121,10 +121,10 @@ def test_kill_9_and_sigterm_during_run(tiny_design, tmp_path, h5_digest):
     proc.kill()
     proc.wait(60)
     assert tmp.exists() and not out.exists()
-    pipeline.run(tmp_path / "d.toml", out, progress=False)
+    pipeline.run(design, out, progress=False)
     assert not tmp.exists() and out.exists()
     reference = tmp_path / "reference.h5"
-    pipeline.run(tmp_path / "d.toml", reference, progress=False)
+    pipeline.run(design, reference, progress=False)
     assert h5_digest(out) == h5_digest(reference)
 
 
