@@ -31,10 +31,12 @@ from pathlib import Path
 
 import numpy as np
 
+from electrode_models.materials import CALIBRATION_SIGMA_S_PER_M
 from neurosim.design import Design, default_design
 
 __all__ = ["REFERENCES", "DEVICES", "Reference", "CalibrationRow", "calibration_design", "measure",
-           "calibrate", "format_table", "trough_to_peak_ms", "shape_similarity"]
+           "calibrate", "format_table", "trough_to_peak_ms", "shape_similarity",
+           "amplifier_noise_from_bench"]
 
 logger = logging.getLogger(__name__)
 
@@ -50,6 +52,14 @@ UTAH_DAYS = 90.0
 MIN_SPIKES = 6
 #: Trough-to-peak time separating narrow from broad spikes, ms (Barthó et al. 2004).
 NARROW_MS = 0.4
+#: Neuropixels 1.0 AP-band noise (300 Hz-10 kHz) with the probe in saline, electrode included,
+#: µV rms (Jun et al. 2017: 5.1 +- 0.6).
+NP1_SALINE_NOISE_UV_RMS = 5.1
+#: Conductivity of the saline of such bench measurements, S/m (phosphate-buffered saline; the
+#: value at which `electrode_models.materials` calibrates the site impedances).
+SALINE_SIGMA_S_PER_M = CALIBRATION_SIGMA_S_PER_M
+#: Temperature of the bench, K (room temperature).
+SALINE_TEMPERATURE_K = 298.15
 
 
 @dataclass(frozen=True)
@@ -107,15 +117,72 @@ def calibration_design(device: str, duration_s: float = 10.0, *, num_channels: i
         changes.update({"implant.layout": "neuropixels1", "implant.material": "TiN",
                         "implant.layout_params": {"num_channels": int(num_channels or 64),
                                                   "tip_depth_um": 1500.0},
-                        "chip.front_end.highpass_hz": 300.0, "chip.front_end.lowpass_hz": 10000.0,
-                        # Jun et al. 2017: 5.1 uV rms AP band in saline, electrode included; the TiN
-                        # site's own thermal noise here is 4.5 uV, leaving 2.4 uV to the amplifier
-                        "chip.front_end.noise_uV_rms": 2.4})
+                        "chip.front_end.highpass_hz": 300.0, "chip.front_end.lowpass_hz": 10000.0})
+        design = default_design().replace(**changes)
+        # Jun et al. 2017: 5.1 uV rms AP band with the probe in saline, electrode included. The
+        # site's thermal noise in that saline is ~2.3 uV, which leaves ~4.5 uV to the amplifier;
+        # in tissue the same site adds ~4.7 uV (its spreading resistance is 5x that in saline).
+        return design.replace(**{"chip.front_end.noise_uV_rms": amplifier_noise_from_bench(
+            design, NP1_SALINE_NOISE_UV_RMS)})
     else:
         # the published Utah numbers are from chronic implants (months to years): day 90
         changes.update({"implant.layout": "utah96", "implant.material": "Pt",
                         "implant.days_since_implant": UTAH_DAYS})
     return default_design().replace(**changes)
+
+
+def amplifier_noise_from_bench(design: Design, bench_noise_uV_rms: float, *,
+                               sigma_S_per_m: float = SALINE_SIGMA_S_PER_M,
+                               temperature_K: float = SALINE_TEMPERATURE_K) -> float:
+    """Amplifier noise (µV rms) that a bench measurement of the whole channel in saline implies.
+
+    A probe's noise "in saline, electrode included" is the amplifier's input-referred noise plus
+    the thermal noise of the site in that saline, ``v_bench² = v_amp² + v_th,saline²``. The site's
+    thermal noise is that of Re Z(f) over the design's front-end band (``electrode_models.
+    interface_thermal_noise_uV_rms``, loaded by the amplifier input), with the median site of the
+    design's probe, its material, and the saline's conductivity and temperature. In tissue the
+    same site is noisier: its spreading resistance ``1 / (4 sigma r)`` grows with the lower
+    conductivity, and the run adds that through its own thermal noise. Subtracting the in-tissue
+    thermal noise from a saline number instead (as this module did before) under-states the
+    amplifier: 2.4 instead of 4.5 µV for Neuropixels 1.0.
+
+    Parameters
+    ----------
+    design : Design
+        The design whose probe, material and front end measured ``bench_noise_uV_rms``.
+    bench_noise_uV_rms : float
+        Noise of the channel in saline over the front-end band, µV rms, > 0.
+    sigma_S_per_m : float
+        Conductivity of the saline, S/m (phosphate-buffered saline ~1.5).
+    temperature_K : float
+        Temperature of the bench, K (room temperature by default).
+
+    Returns
+    -------
+    float
+        Amplifier input-referred noise over the band, µV rms.
+
+    Raises
+    ------
+    ValueError
+        If the site's thermal noise alone exceeds the bench number (no amplifier noise fits).
+    """
+    import electrode_models as em
+    from electrode_models._validation import check_range
+    from neurosim.electrodes import build_probe
+
+    total = check_range("bench_noise_uV_rms", bench_noise_uV_rms, 0.0, 1000.0, "uV rms", low_inclusive=False)
+    imp, fe = design.implant, design.chip.front_end
+    probe = build_probe(design)
+    radius = float(np.median(probe.radius_um))
+    thermal = em.interface_thermal_noise_uV_rms(
+        imp.material, radius, fe.highpass_hz, fe.lowpass_hz, temperature_K, sigma_S_per_m, 1.0,
+        input_capacitance_pF=imp.amplifier_input_capacitance_pF or None,
+        input_resistance_ohm=imp.amplifier_input_resistance_ohm)
+    if thermal >= total:
+        raise ValueError(f"bench_noise_uV_rms must exceed the site's thermal noise in saline "
+                         f"({thermal:.3g} uV rms for {imp.material}, radius {radius:.3g} um), got {total:g}")
+    return float(np.sqrt(total ** 2 - thermal ** 2))
 
 
 def trough_to_peak_ms(waveforms_uV: np.ndarray, fs_hz: float) -> np.ndarray:

@@ -349,10 +349,23 @@ def _cmd_schema(args) -> int:
 
 
 def _cmd_calibrate(args) -> int:
-    from neurosim.calibration import calibrate, format_table
+    from neurosim.calibration import DEVICES, calibrate, format_table
 
     if not args.duration > 0:
         raise ValueError(f"--duration must be > 0 s, got {args.duration:g}")
+    if args.plot is not None and not args.budget:
+        raise ValueError("--plot draws the noise budget: give --budget with it")
+    if args.budget:
+        from neurosim.noise_budget import format_budget, noise_budget, noise_budget_figure
+
+        if args.plot is not None:
+            check_writable(args.plot, "--plot")
+        budgets = [noise_budget(d, args.duration, out_dir=args.out, progress=not args.quiet,
+                                num_channels=args.channels) for d in (args.device or DEVICES)]
+        print(format_budget(budgets))
+        if args.plot is not None:
+            print(f"wrote {noise_budget_figure(budgets, args.plot)}")
+        return 0
     rows = calibrate(args.device or None, args.duration, out_dir=args.out, progress=not args.quiet,
                      num_channels=args.channels)
     print(format_table(rows))
@@ -559,6 +572,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--channels", type=int, default=None, help="Neuropixels channels (default 64)")
     p.add_argument("-o", "--out", default=None, help="keep the runs' HDF5 files in this folder")
     p.add_argument("--strict", action="store_true", help="exit with 1 when a quantity is out of range")
+    p.add_argument("--budget", action="store_true",
+                   help="print each device's noise budget instead (thermal, amplifier, far and near "
+                        "cells against the measured total; three runs per device)")
+    p.add_argument("--plot", default=None, metavar="PNG", help="with --budget: draw the budget to this file")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
     p.set_defaults(func=_cmd_calibrate)
 
