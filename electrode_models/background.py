@@ -381,11 +381,16 @@ class BackgroundNoise:
     num_taps : int or None, ignored (validated, in [16, 1e6], for compatibility with the former
         FIR design; the recursive filter has no taps).
     variance_kept : float, eigenvalue fraction kept for the spatial mixing, in (0, 1].
+    channel_gain : array of shape (n_contacts,) or None, factors >= 0 applied to each contact's
+        background after the mixing (the electrode's signal gain: amplifier divider, chronic
+        attenuation, 0 on dead channels); None: 1 everywhere. ``level_uV_rms`` is the level
+        before it, in the tissue.
     """
 
     def __init__(self, contact_positions_um, fs_hz: float, level_uV_rms: float, seed: int,
                  alpha: float = 1.5, length_constant_um: float = 100.0, corner_hz: float = 10.0,
-                 band_hz=(300.0, 6000.0), num_taps: int | None = None, variance_kept: float = 1.0):
+                 band_hz=(300.0, 6000.0), num_taps: int | None = None, variance_kept: float = 1.0,
+                 channel_gain=None):
         self.fs_hz = check_range("fs_hz", fs_hz, 1e3, 1e6, "Hz")
         self.level_uV_rms = check_range("level_uV_rms", level_uV_rms, 0.0, 1e5, "µV")
         if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= int(seed) < 2 ** 64:
@@ -399,6 +404,14 @@ class BackgroundNoise:
         self.num_taps = None if num_taps is None else check_int("num_taps", num_taps, 16, 1_000_000)
         self.mixing = correlation_mixing_matrix(contact_positions_um, length_constant_um, variance_kept)
         self.n_contacts, self.n_latent = self.mixing.shape
+        self.channel_gain = None
+        if channel_gain is not None:
+            g = check_array("channel_gain", channel_gain, shape=(self.n_contacts,), dtype=float)
+            if not (np.all(np.isfinite(g)) and np.all(g >= 0)):
+                raise ValueError(f"channel_gain must be finite and >= 0 on every contact, got min "
+                                 f"{np.nanmin(g):g}")
+            if not np.all(g == 1.0):
+                self.channel_gain = g.astype(np.float32)
         self.poles, self.zeros, _ = design_background_iir(self.fs_hz, self.alpha, self.corner_hz)
         # |H|² on the grid points f_k = k fs / N inside the band (the others add nothing)
         k = np.arange(int(np.ceil(band[0] * _LEVEL_GRID / self.fs_hz)),
@@ -470,17 +483,20 @@ class BackgroundNoise:
         self._checkpoints[b] = state.copy()
 
     def _mix(self, y: np.ndarray) -> np.ndarray:
-        """Latent rows (n, n_latent) to contact rows (n, n_contacts), µV."""
+        """Latent rows (n, n_latent) to contact rows (n, n_contacts), µV, times ``channel_gain``."""
         if self._identity:
-            return y
-        if self._sparse is not None:
+            out = y
+        elif self._sparse is not None:
             out = np.empty((y.shape[0], self.n_contacts), np.float32)
             if self._diagonals is not None:
                 dia_mix_kernel(y, *self._diagonals, out)
             else:
                 sparse_mix_kernel(y, *self._sparse, out)
-            return out
-        return y @ self._mix_t
+        else:
+            out = y @ self._mix_t
+        if self.channel_gain is not None:   # elementwise: the same bits for any segmentation
+            out *= self.channel_gain
+        return out
 
     def _filtered(self, a: int, e: int, state: np.ndarray, gain: float) -> np.ndarray:
         """Latent samples [a, e): counter draws through the cascade from ``state`` (updated)."""

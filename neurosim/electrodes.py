@@ -195,13 +195,17 @@ def setup_drift(design, probe: ProbeSetup, activity, signal_gain, seed: int,
     return DriftSetup(templates=dt, motion=motion, fs_hz=fs, unit_scale=scale)
 
 
-def setup_background(design, probe: ProbeSetup, seed: int, activity=None, *, cache_dir=None):
+def setup_background(design, probe: ProbeSetup, seed: int, activity=None, *, cache_dir=None,
+                     signal_gain=None):
     """The far-neuron background generator, or None when ``implant.noise.background_uV_rms`` is 0.
 
     With ``background_uV_rms`` unset the level is `far_cell_background_uV_rms` for the
     design's population (rates from ``activity``, the simulated cells; without it, the
     ``population.poisson`` medians) at the contact of median depth; ``cache_dir`` (optional)
-    caches the far cells' templates there (`get_templates`).
+    caches the far cells' templates there (`get_templates`). ``signal_gain`` (per channel,
+    `ElectrodeSetup.signal_gain`) scales each channel's background like its spikes and LFP: the
+    far cells' potential passes the same electrode-amplifier divider and chronic attenuation,
+    and a dead channel records none of it.
     """
     nz = design.implant.noise
     level = nz.background_uV_rms
@@ -211,7 +215,7 @@ def setup_background(design, probe: ProbeSetup, seed: int, activity=None, *, cac
         return None
     return em.BackgroundNoise(probe.positions_um, design.recording.fs_hz, level, seed,
                               alpha=nz.background_alpha, length_constant_um=nz.background_length_constant_um,
-                              corner_hz=nz.background_corner_hz)
+                              corner_hz=nz.background_corner_hz, channel_gain=signal_gain)
 
 
 #: Far-neuron background: cells are sampled out to this distance from the contact, µm (beyond it

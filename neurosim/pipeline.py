@@ -143,7 +143,8 @@ def _sources(design, setup, activity, elec, templates, seeds, chain, cache_dir=N
     feed = SpikeFeed(activity, fs, elec.cell_alive)  # neurons lost to the implant do not fire
     sources = [SpikeSource(feed, inject, templates.nbefore, n_t - templates.nbefore),
                NoiseSource(elec.noise_sigma_uV, seeds["noise"])]
-    background = setup_background(design, setup, seeds["background"], activity, cache_dir=cache_dir)
+    background = setup_background(design, setup, seeds["background"], activity, cache_dir=cache_dir,
+                                  signal_gain=elec.signal_gain)
     if background is not None:
         sources.append(FunctionSource("background", background.add))
     dipole_lfp = setup_dipole_lfp(design, setup, activity, signal_gain=elec.signal_gain)

@@ -350,3 +350,29 @@ def test_row_wise_mixing_gives_the_same_bits_for_any_chunking(kernel):
         bg.add(part, a)
         shuffled[a:a + len(part)] = part
     np.testing.assert_array_equal(shuffled, whole)
+
+
+@pytest.mark.parametrize("n, length_um, spacing_um, path", [(12, 0.0, 20.0, (True, False)),
+                                                            (12, 100.0, 20.0, (False, False)),
+                                                            (64, 10.0, 100.0, (False, True))],
+                         ids=["identity", "dense", "sparse"])
+def test_channel_gain_scales_each_contact_and_silences_dead_ones(n, length_um, spacing_um, path):
+    """``channel_gain`` multiplies each contact's background (identity, sparse and dense mixings):
+    a channel with gain g carries g times the background it would carry otherwise, and 0 on a dead
+    channel, the same for any chunking."""
+    pos = np.zeros((n, 3))
+    pos[:, 2] = -spacing_um * np.arange(n)
+    gain = np.linspace(0.0, 2.0, n)
+    plain = np.zeros((7000, n), np.float32)
+    BackgroundNoise(pos, 30000.0, 6.0, 5, length_constant_um=length_um).add(plain, 0)
+    scaled = np.zeros_like(plain)
+    gen = BackgroundNoise(pos, 30000.0, 6.0, 5, length_constant_um=length_um, channel_gain=gain)
+    assert (gen._identity, gen._sparse is not None) == path   # (identity, sparse) mixing taken
+    for a in range(0, 7000, 1750):
+        gen.add(scaled[a:a + 1750], a)
+    np.testing.assert_allclose(scaled, plain * gain.astype(np.float32), rtol=1e-6, atol=1e-6)
+    assert not scaled[:, 0].any()
+    with pytest.raises(ValueError, match="channel_gain must be finite and >= 0"):
+        BackgroundNoise(pos, 30000.0, 6.0, 5, channel_gain=-gain)
+    with pytest.raises(ValueError, match="channel_gain"):
+        BackgroundNoise(pos, 30000.0, 6.0, 5, channel_gain=gain[:3])
