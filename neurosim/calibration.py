@@ -143,8 +143,8 @@ def amplifier_noise_from_bench(design: Design, bench_noise_uV_rms: float, *,
     design's probe, its material, and the saline's conductivity and temperature. In tissue the
     same site is noisier: its spreading resistance ``1 / (4 sigma r)`` grows with the lower
     conductivity, and the run adds that through its own thermal noise. Subtracting the in-tissue
-    thermal noise from a saline number instead (as this module did before) under-states the
-    amplifier: 2.4 instead of 4.5 µV for Neuropixels 1.0.
+    thermal noise from a saline number instead under-states the amplifier (2.4 instead of
+    4.56 µV for Neuropixels 1.0).
 
     Parameters
     ----------
