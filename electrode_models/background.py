@@ -428,6 +428,12 @@ class BackgroundNoise:
         self._identity = self.n_latent == self.n_contacts and np.array_equal(
             self.mixing, np.eye(self.n_contacts))
         self._sparse = _sparse_rows(self.mixing)
+        if self.channel_gain is not None:   # folded into the mixing: no pass of its own
+            self._mix_t *= self.channel_gain[None, :]
+            if self._sparse is not None:
+                indptr, cols, vals = self._sparse
+                self._sparse = (indptr, cols, (vals * np.repeat(self.channel_gain, np.diff(indptr)))
+                                .astype(np.float32))
         self._diagonals = _diagonals(self._sparse, self.mixing.shape)
         self._last = (-1, None)
         self._next = None          # (b, state at the start of block b): the frontier
@@ -494,7 +500,7 @@ class BackgroundNoise:
                 sparse_mix_kernel(y, *self._sparse, out)
         else:
             out = y @ self._mix_t
-        if self.channel_gain is not None:   # elementwise: the same bits for any segmentation
+        if self._identity and self.channel_gain is not None:  # the other mixings carry the gain
             out *= self.channel_gain
         return out
 

@@ -370,7 +370,8 @@ def test_channel_gain_scales_each_contact_and_silences_dead_ones(n, length_um, s
     assert (gen._identity, gen._sparse is not None) == path   # (identity, sparse) mixing taken
     for a in range(0, 7000, 1750):
         gen.add(scaled[a:a + 1750], a)
-    np.testing.assert_allclose(scaled, plain * gain.astype(np.float32), rtol=1e-6, atol=1e-6)
+    # the gain is folded into the mixing: float32 rounding of the products, ~1e-6 of the 6 uV level
+    np.testing.assert_allclose(scaled, plain * gain.astype(np.float32), rtol=1e-5, atol=1e-4)
     assert not scaled[:, 0].any()
     with pytest.raises(ValueError, match="channel_gain must be finite and >= 0"):
         BackgroundNoise(pos, 30000.0, 6.0, 5, channel_gain=-gain)
