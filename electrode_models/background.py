@@ -381,10 +381,10 @@ class BackgroundNoise:
     num_taps : int or None, ignored (validated, in [16, 1e6], for compatibility with the former
         FIR design; the recursive filter has no taps).
     variance_kept : float, eigenvalue fraction kept for the spatial mixing, in (0, 1].
-    channel_gain : array of shape (n_contacts,) or None, factors >= 0 applied to each contact's
-        background after the mixing (the electrode's signal gain: amplifier divider, chronic
-        attenuation, 0 on dead channels); None: 1 everywhere. ``level_uV_rms`` is the level
-        before it, in the tissue.
+    channel_gain : array of shape (n_contacts,) or None, factors >= 0 on each contact's
+        background (the electrode's signal gain: amplifier divider, chronic attenuation, 0 on
+        dead channels), folded into the rows of the mixing; None: 1 everywhere.
+        ``level_uV_rms`` is the level before it, in the tissue.
     """
 
     def __init__(self, contact_positions_um, fs_hz: float, level_uV_rms: float, seed: int,
