@@ -36,7 +36,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -119,15 +118,11 @@ def twin_far_field(cell_class: str, num_variants: int = 8) -> dict:
 
 def _prepare_cell(name: str, cache_dir: Path) -> Path:
     """Copy MEArec's bundled cell ``name`` into ``cache_dir`` with the synapse mechanisms stubbed."""
-    import MEArec
-
-    from bench_vs_peers import _STUB_MOD  # benchmarks/ is on sys.path (the script's folder)
+    from bench_vs_peers import copy_bbp_cell  # benchmarks/ is on sys.path (the script's folder)
 
     folder = cache_dir / "cells" / name
     if not folder.is_dir():
-        shutil.copytree(Path(MEArec.__file__).parent / "cell_models" / "bbp" / name, folder)
-        for mod in (folder / "mechanisms").glob("Prob*_EMS.mod"):
-            mod.write_text(_STUB_MOD.format(name=mod.stem))
+        copy_bbp_cell(name, folder)
     if not any((folder / "mechanisms").glob("*/libnrnmech*")) and not any(
             (folder / "mechanisms").glob("*/.libs/libnrnmech*")):
         env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}")

@@ -186,6 +186,16 @@ def _register_probe(name, cache_dir):
         raise Unavailable(f"MEAutility did not register the probe {name} ({path})")
 
 
+def copy_bbp_cell(name: str, folder: Path) -> Path:
+    """Copy MEArec's bundled Blue Brain cell ``name`` to ``folder``, synapse mechanisms stubbed."""
+    import MEArec as mr
+
+    shutil.copytree(Path(mr.__file__).parent / "cell_models" / "bbp" / name, folder)
+    for mod in (folder / "mechanisms").glob("Prob*_EMS.mod"):
+        mod.write_text(_STUB_MOD.format(name=mod.stem))
+    return folder
+
+
 def mearec_templates(num_channels, num_templates, cache_dir):
     """MEArec templates of ``num_templates`` cells on the probe with ``num_channels`` (cached).
 
@@ -218,11 +228,8 @@ def mearec_templates(num_channels, num_templates, cache_dir):
     os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
     cells = cache_dir / "cells"
     if not cells.is_dir():
-        bundled = Path(mr.__file__).parent / "cell_models" / "bbp"
         for name in MEAREC_CELLS:
-            shutil.copytree(bundled / name, cells / name)
-            for mod in (cells / name / "mechanisms").glob("Prob*_EMS.mod"):
-                mod.write_text(_STUB_MOD.format(name=mod.stem))
+            copy_bbp_cell(name, cells / name)
     params = mr.get_default_templates_params()
     params.update(n=per_cell, probe=probe, seed=0)
     t0 = time.perf_counter()

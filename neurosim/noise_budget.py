@@ -33,7 +33,7 @@ import numpy as np
 
 from neurosim.calibration import DEVICES, REFERENCES, Reference, band_noise_uV_rms, calibration_design
 
-__all__ = ["NoiseBudget", "COMPONENTS", "noise_budget", "format_budget", "make_noise_budget_figure",
+__all__ = ["NoiseBudget", "COMPONENTS", "noise_budget", "electrode_band_noise_uV_rms", "format_budget", "make_noise_budget_figure",
            "noise_budget_figure"]
 
 logger = logging.getLogger(__name__)
@@ -74,8 +74,9 @@ class NoiseBudget:
         return float(np.sqrt(sum(v * v for v in self.components.values())))
 
 
-def _median_band(design, *, thermal: bool, amplifier: bool) -> float:
-    """Median over live channels of the white electrode noise of ``setup_electrodes``, over the band."""
+def electrode_band_noise_uV_rms(design, *, thermal: bool = True, amplifier: bool = True) -> float:
+    """Median over live channels of the electrode stage's white noise (`setup_electrodes`: the
+    interface's thermal noise and/or the amplifier's), over the front end's band, µV rms."""
     from neurosim.electrodes import build_probe, setup_electrodes
 
     d = design.replace(**{"implant.noise.thermal": thermal, "implant.noise.amplifier": amplifier})
@@ -123,8 +124,8 @@ def noise_budget(device: str, duration_s: float = 10.0, *, out_dir: str | Path |
             logger.info("noise budget run: %s, %s, %.0f s", device, name, duration_s)
             run(design.replace(**changes), path, progress=progress)
             measured[name] = float(np.median(band_noise_uV_rms(read_result(path, traces=True))))
-    thermal = _median_band(design, thermal=True, amplifier=False)
-    amplifier = _median_band(design, thermal=False, amplifier=True)
+    thermal = electrode_band_noise_uV_rms(design, amplifier=False)
+    amplifier = electrode_band_noise_uV_rms(design, thermal=False)
     far = float(np.sqrt(max(measured["neural"] ** 2 - measured["near"] ** 2, 0.0)))
     return NoiseBudget(device, thermal, amplifier, far, measured["near"], measured["total"],
                        REFERENCES[device]["noise_uV_rms"])

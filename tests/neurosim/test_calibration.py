@@ -10,6 +10,7 @@ import pytest
 from neurosim.calibration import (DEVICES, NP1_SALINE_NOISE_UV_RMS, REFERENCES, amplifier_noise_from_bench,
                                   calibrate, calibration_design, format_table, shape_similarity,
                                   trough_to_peak_ms)
+from neurosim.noise_budget import electrode_band_noise_uV_rms
 
 
 def test_trough_to_peak_of_a_known_waveform():
@@ -39,16 +40,6 @@ def test_calibration_design_errors_and_devices():
     assert set(DEVICES) == set(REFERENCES)
 
 
-def _band_noise_of_setup(design):
-    """Median per-channel thermal + amplifier noise over the front-end band, µV rms."""
-    from neurosim.electrodes import build_probe, setup_electrodes
-
-    probe = build_probe(design)
-    es = setup_electrodes(design, probe, np.zeros((0, 3)), seed=1)
-    fe, fs = design.chip.front_end, design.recording.fs_hz
-    return float(np.median(es.noise_sigma_uV)) / np.sqrt((fs / 2) / (fe.lowpass_hz - fe.highpass_hz))
-
-
 def test_np1_channel_noise_in_saline_is_jun_2017_and_higher_in_tissue():
     """The NP1 reference channel measures Jun et al. 2017's 5.1 uV in saline, and more in tissue.
 
@@ -59,10 +50,10 @@ def test_np1_channel_noise_in_saline_is_jun_2017_and_higher_in_tissue():
     kb = 1.380649e-23
     np1 = calibration_design("neuropixels1", 1.0)
     saline = np1.replace(**{"tissue.conductivity_S_per_m": 1.5, "tissue.temperature_K": 298.15})
-    assert _band_noise_of_setup(saline) == pytest.approx(NP1_SALINE_NOISE_UV_RMS, rel=0.01)
+    assert electrode_band_noise_uV_rms(saline) == pytest.approx(NP1_SALINE_NOISE_UV_RMS, rel=0.01)
     # the amplifier left over is well above the 2.4 uV of subtracting the in-tissue thermal noise
     assert 4.0 < np1.chip.front_end.noise_uV_rms < 5.1
-    tissue = _band_noise_of_setup(np1)
+    tissue = electrode_band_noise_uV_rms(np1)
     r = 12e-6 / np.sqrt(np.pi)
     d_rs = 1 / (4 * 0.3 * r) - 1 / (4 * 1.5 * r)
     df = np1.chip.front_end.lowpass_hz - np1.chip.front_end.highpass_hz
