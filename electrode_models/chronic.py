@@ -13,6 +13,14 @@ an acute rise peaking at ``tau_acute`` = 7 days, then a partial fall to ``1 + A_
 ``A_chronic`` = 0.5 (tau 30 days) and ``A_acute`` = 2.007, F(7) = 1.4 MΩ / 450 kΩ = 3.11 (Utah Pt
 tips, Hughes et al. 2021); a per-channel log-normal spread ``sd_log`` = 0.2 is seeded.
 
+The rise is the encapsulating tissue's: a sheath of glia, macrophages and extracellular matrix
+around the site, in series with it, that impedance spectroscopy of chronic implants sees as an
+added *resistance* (Williams et al. 2007; McConnell et al. 2009), not a larger double layer.
+`electrode_models.encapsulation_resistance_ohm` gives the series resistance that raises the
+site's |Z(1 kHz)| by F(d); being resistive, it adds its own Johnson noise, flat over the band
+(Lempka et al. 2011: encapsulation raises the thermal noise). The site-to-site spread instead
+scales the whole impedance.
+
 Signal attenuation (glial sheath and lost cells near the site)::
 
     a(d) = a_inf + (1 - a_inf) exp(-d / tau_atten),   a_inf = 0.6, tau_atten = 60 days
@@ -36,6 +44,12 @@ Barrese J. C. et al. (2013) Failure mode analysis of silicon-based intracortical
 arrays in non-human primates. J Neural Eng 10, 066014.
 Chestek C. A. et al. (2011) Long-term stability of neural prosthetic control signals from
 silicon cortical arrays in rhesus macaque motor cortex. J Neural Eng 8, 045005.
+Williams J. C. et al. (2007) Complex impedance spectroscopy for monitoring tissue responses to
+inserted neural implants. J Neural Eng 4, 410-423.
+McConnell G. C., Butera R. J., Bellamkonda R. V. (2009) Bioimpedance modeling to monitor astrocytic
+response to chronically implanted electrodes. J Neural Eng 6, 055005.
+Lempka S. F. et al. (2011) Theoretical analysis of intracortical microelectrode recordings.
+J Neural Eng 8, 045006.
 Biran R., Martin D. C., Tresco P. A. (2005) Neuronal cell loss accompanies the brain tissue
 response to chronically implanted silicon microelectrode arrays. Exp Neurol 195, 115-126.
 """
@@ -76,14 +90,23 @@ class ChronicState:
 
     Attributes
     ----------
-    impedance_factor : np.ndarray, shape (n_channels,), multiplies |Z| (>= 0).
+    impedance_factor : np.ndarray, shape (n_channels,), multiplies |Z(1 kHz)| (> 0): the
+        encapsulation rise times the channel's spread, ``encapsulation_rise * impedance_spread``.
     attenuation : np.ndarray, shape (n_channels,), multiplies the neural signal, in (0, 1].
     alive : np.ndarray of bool, shape (n_channels,).
+    impedance_spread : np.ndarray, shape (n_channels,), the channel's own |Z| factor (site-to-site
+        spread, log-normal with mean 1; it scales the whole impedance, as a smaller or rougher
+        site would).
+    encapsulation_rise : float, F(d), the rise of |Z(1 kHz)| that encapsulation causes (>= 1);
+        `electrode_models.encapsulation_resistance_ohm` turns it into the series resistance of
+        the encapsulating tissue.
     """
 
     impedance_factor: np.ndarray
     attenuation: np.ndarray
     alive: np.ndarray
+    impedance_spread: np.ndarray
+    encapsulation_rise: float
 
 
 def _days(days_since_implant) -> float:
@@ -137,7 +160,8 @@ def chronic_state(days_since_implant: float, num_channels: int, seed: int,
     spread = np.exp(params.impedance_sd_log * z_log - 0.5 * params.impedance_sd_log ** 2)
     return ChronicState(impedance_factor=f * spread,
                         attenuation=np.full(n, signal_attenuation(days_since_implant, params)),
-                        alive=u_dead < channel_yield(days_since_implant, params))
+                        alive=u_dead < channel_yield(days_since_implant, params),
+                        impedance_spread=spread, encapsulation_rise=f)
 
 
 def cell_survival_mask(distance_to_probe_um, days_since_implant: float, seed: int,

@@ -47,6 +47,10 @@ RATE_MIN_HZ = 0.1
 #: Days after implantation of the Utah reference: Suner et al. 2005 and Chestek et al. 2011
 #: report chronic recordings (weeks to years), not acute ones.
 UTAH_DAYS = 90.0
+#: Spike band of the Utah reference, Hz: the Cerebus system (Cyberkinetics, later Blackrock) with
+#: which the published chronic Utah recordings were made filters its front end to 7.5 kHz and
+#: high-passes the spike band at 250 Hz (Suner et al. 2005; Chestek et al. 2011).
+UTAH_BAND_HZ = (250.0, 7500.0)
 #: Spikes a unit needs in the recording to count as isolatable (a sorter clusters spikes; at the
 #: 60 s acceptance length this is the 0.1 Hz criterion).
 MIN_SPIKES = 6
@@ -127,7 +131,9 @@ def calibration_design(device: str, duration_s: float = 10.0, *, num_channels: i
     else:
         # the published Utah numbers are from chronic implants (months to years): day 90
         changes.update({"implant.layout": "utah96", "implant.material": "Pt",
-                        "implant.days_since_implant": UTAH_DAYS})
+                        "implant.days_since_implant": UTAH_DAYS,
+                        "chip.front_end.highpass_hz": UTAH_BAND_HZ[0],
+                        "chip.front_end.lowpass_hz": UTAH_BAND_HZ[1]})
     return default_design().replace(**changes)
 
 

@@ -126,16 +126,18 @@ def setup_electrodes(design, probe: ProbeSetup, cell_positions_um: np.ndarray, s
     thermal = np.empty(num_channels)
     impedance = np.empty(num_channels)
     cache: dict = {}
-    for c, (r, zf) in enumerate(zip(probe.radius_um, chronic.impedance_factor)):
+    for c, (r, zf) in enumerate(zip(probe.radius_um, chronic.impedance_spread)):
         key = (round(float(r), 6), round(float(zf), 9))
         if key not in cache:
+            # encapsulation: a series resistance that raises the bare site's |Z(1 kHz)| by F(d)
+            renc = em.encapsulation_resistance_ohm(imp.material, r, chronic.encapsulation_rise, sigma_t)
             h = em.amplifier_divider_gain(imp.material, r, 1000.0, imp.amplifier_input_capacitance_pF,
-                                          imp.amplifier_input_resistance_ohm, sigma_t, zf)
+                                          imp.amplifier_input_resistance_ohm, sigma_t, zf, renc)
             band = em.interface_thermal_noise_uV_rms(
                 imp.material, r, fe.highpass_hz, fe.lowpass_hz, tissue.temperature_K, sigma_t, zf,
                 input_capacitance_pF=imp.amplifier_input_capacitance_pF or None,
-                input_resistance_ohm=imp.amplifier_input_resistance_ohm)
-            z = abs(complex(em.impedance_spectrum(imp.material, r, 1000.0, sigma_t, zf)))
+                input_resistance_ohm=imp.amplifier_input_resistance_ohm, encapsulation_ohm=renc)
+            z = abs(complex(em.impedance_spectrum(imp.material, r, 1000.0, sigma_t, zf, renc)))
             cache[key] = (abs(complex(h)), band, z)
         gain[c], thermal[c], impedance[c] = cache[key]
     spread = np.sqrt((fs / 2) / (fe.lowpass_hz - fe.highpass_hz))  # band rms -> white over Nyquist

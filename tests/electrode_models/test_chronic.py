@@ -31,6 +31,12 @@ def test_state_shapes_and_attenuation():
     st = chronic_state(7.0, 96, seed=3)
     assert st.impedance_factor.shape == st.attenuation.shape == st.alive.shape == (96,)
     assert np.exp(np.mean(np.log(st.impedance_factor))) == pytest.approx(impedance_factor(7.0), rel=0.1)
+    # the |Z| factor is the encapsulation rise times the site's own spread (mean 1)
+    assert st.encapsulation_rise == impedance_factor(7.0)
+    np.testing.assert_allclose(st.impedance_factor, st.encapsulation_rise * st.impedance_spread)
+    many = chronic_state(7.0, 20000, seed=3).impedance_spread
+    assert many.mean() == pytest.approx(1.0, abs=0.01)           # log-normal with mean 1
+    assert np.std(np.log(many)) == pytest.approx(ChronicParams().impedance_sd_log, rel=0.05)
     assert signal_attenuation(0.0) == 1.0
     assert signal_attenuation(1e4) == pytest.approx(ChronicParams().attenuation_final)
 

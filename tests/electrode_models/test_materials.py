@@ -56,7 +56,7 @@ def test_materials_errors():
 # -- spectra, band-limited thermal noise, amplifier divider --------------------------------
 
 from electrode_models.materials import (BOLTZMANN_J_PER_K, amplifier_divider_gain,  # noqa: E402
-                                        impedance_spectrum, interface_thermal_noise_uV_rms,
+                                        encapsulation_resistance_ohm, impedance_spectrum, interface_thermal_noise_uV_rms,
                                         thermal_noise_psd_V2_per_hz)
 
 
@@ -97,6 +97,40 @@ def test_band_thermal_noise_of_a_resistor_reference():
     assert np.sqrt(4 * BOLTZMANN_J_PER_K * 310 * 37e3 * 1e4) * 1e6 == pytest.approx(2.5, abs=0.05)
 
 
+@pytest.mark.parametrize("material, radius", [("Pt", 20.0), ("TiN", 12 / np.sqrt(np.pi)), ("SIROF", 20.0)])
+@pytest.mark.parametrize("rise", [1.0, 1.48, 3.11, 10.0])
+def test_encapsulation_resistance_reproduces_the_impedance_rise(material, radius, rise):
+    """A series resistance R with |Z0 + R| = rise |Z0| at 1 kHz: checked on the spectrum itself,
+    and its Johnson noise 4 k T R df adds in power to the bare site's thermal noise."""
+    z0 = impedance_spectrum(material, radius, [1000.0])[0]
+    r = encapsulation_resistance_ohm(material, radius, rise)
+    assert r >= 0.0 and (r == 0.0) == (rise == 1.0)
+    z = impedance_spectrum(material, radius, [1000.0], encapsulation_ohm=r)[0]
+    assert abs(z) == pytest.approx(rise * abs(z0), rel=1e-9)
+    assert z.imag == pytest.approx(z0.imag, rel=1e-12)         # a resistance: only Re Z grows
+    f1, f2, temp = 300.0, 6000.0, 310.0
+    bare = interface_thermal_noise_uV_rms(material, radius, f1, f2, temp)
+    enc = interface_thermal_noise_uV_rms(material, radius, f1, f2, temp, encapsulation_ohm=r)
+    johnson = np.sqrt(4 * BOLTZMANN_J_PER_K * temp * r * (f2 - f1)) * 1e6
+    assert enc == pytest.approx(np.hypot(bare, johnson), rel=1e-9)
+    # the loaded (numerical) path agrees with the closed form for an ideal input
+    loaded = interface_thermal_noise_uV_rms(material, radius, f1, f2, temp, input_capacitance_pF=0.0,
+                                            input_resistance_ohm=1e16, encapsulation_ohm=r)
+    assert loaded == pytest.approx(enc, rel=1e-4)
+
+
+def test_encapsulation_of_a_utah_tip_at_day_7():
+    """Hughes et al. 2021: a Pt Utah tip of 450 kΩ in saline reads 1.4 MΩ a week after implant;
+    as a series resistance that is ~1.3 MΩ, whose Johnson noise over 300 Hz-6 kHz (~11 µV at
+    310 K) is what the site then adds, far above the bare site's ~4 µV."""
+    r = encapsulation_resistance_ohm("Pt", 20.0, 1.4e6 / abs(impedance_spectrum("Pt", 20.0, [1e3])[0]))
+    z0 = impedance_spectrum("Pt", 20.0, [1e3])[0]
+    assert r == pytest.approx(-z0.real + np.sqrt(1.4e6 ** 2 - z0.imag ** 2), rel=1e-9)
+    assert 1.1e6 < r < 1.4e6
+    v = interface_thermal_noise_uV_rms("Pt", 20.0, 300.0, 6000.0, 310.0, encapsulation_ohm=r)
+    assert 10.0 < v < 13.0
+
+
 def test_divider_closed_form_and_small_site_loss():
     f = np.array([1000.0])
     ze = impedance_spectrum("Pt", 7.0, f)[0]
@@ -111,6 +145,8 @@ def test_divider_closed_form_and_small_site_loss():
 @pytest.mark.parametrize("call, match", [
     (lambda: impedance_spectrum("Pt", 10.0, [0.0]), r"f_hz must be in \(0, 1e6\] Hz"),
     (lambda: impedance_spectrum("Pt", 10.0, [1e3], impedance_factor=0.0), r"impedance_factor must be in \(0, 100\]"),
+    (lambda: impedance_spectrum("Pt", 10.0, [1e3], encapsulation_ohm=-1.0), r"encapsulation_ohm must be in \[0, 1e\+?10\] Ω"),
+    (lambda: encapsulation_resistance_ohm("Pt", 10.0, 0.5), r"impedance_rise must be in \[1, 100\]"),
     (lambda: amplifier_divider_gain("Pt", 10.0, [1e3], input_capacitance_pF=-1.0), r"input_capacitance_pF must be in \[0, 1e\+06\] pF"),
     (lambda: amplifier_divider_gain("Pt", 10.0, [1e3], input_resistance_ohm=1.0), r"input_resistance_ohm must be in"),
     (lambda: interface_thermal_noise_uV_rms("Pt", 10.0, 500.0, 100.0), r"f_high_hz must be in \(500"),
