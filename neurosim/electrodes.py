@@ -256,14 +256,15 @@ def far_cell_background_uV_rms(design, probe: ProbeSetup, activity=None, *, num_
     processes is ``σ² = ρ ∫_{|x| > R_o} E[r] E[∫ v_x(t)² dt] d³x`` (energy taken in ``band_hz``:
     Parseval on the zero-padded template). The integral is a Monte-Carlo over ``num_cells``
     cells at distances log-uniform in ``[R_o, max_distance_um]`` (weight ``4π d³ ln(R_max/R_o)``),
-    uniform directions, zero weight above the cortical surface, cell classes drawn for their
-    depth, random variants, spins and orientations — the same library as the simulated cells.
+    uniform directions, zero weight outside the grey matter (above the cortical surface and
+    below layer 6, in the white matter: ``population.column.layer_boundaries_um``), cell classes
+    drawn for their depth, random variants, spins and orientations — the same library as the simulated cells.
 
     Assumptions
     -----------
     - Far cells fire independently (pairwise correlations in the asynchronous state are ~0.01:
       Ecker et al. 2010) with the mean rate of the simulated cells of their type.
-    - Homogeneous density ``population.density_per_mm3`` below the surface; the contact of
+    - Homogeneous density ``population.density_per_mm3`` in the grey matter; the contact of
       median depth stands for all (the level is one number per design).
 
     The far cells' templates (one channel each, independent of the rates) are cached in
@@ -286,7 +287,9 @@ def far_cell_background_uV_rms(design, probe: ProbeSetup, activity=None, *, num_
     u /= np.linalg.norm(u, axis=1, keepdims=True)
     d = r_o * np.exp(rng.random(num_cells) * np.log(r_max / r_o))
     pos = contact + u * d[:, None]
-    weight = 4 * np.pi * d ** 3 * np.log(r_max / r_o) * (pos[:, 2] < -20.0)
+    # somata lie in the grey matter: below the surface and above the white matter under layer 6
+    grey = (pos[:, 2] < -20.0) & (-pos[:, 2] <= pop.column.layer_boundaries_um[-1])
+    weight = 4 * np.pi * d ** 3 * np.log(r_max / r_o) * grey
     types = np.where(rng.random(num_cells) < pop.excitatory_fraction, PYRAMIDAL, 1).astype(np.int8)
     classes = em.assign_cell_classes(types == PYRAMIDAL, -pos[:, 2], rng, pop.column.layer_boundaries_um)
     fs = design.recording.fs_hz

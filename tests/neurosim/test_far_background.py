@@ -29,6 +29,22 @@ def test_level_falls_as_the_outer_radius_grows():
     assert far < near
 
 
+def test_no_far_cells_in_the_white_matter():
+    """Somata lie in the grey matter: cells below layer 6 do not count (same cells, same seed).
+    Deepening the grey matter from 2 to 3.1 mm (past the 2 mm the far cells are drawn to) adds the
+    cells 1-2 mm under the contact, a few % of the variance; ending it 10 um under the contact
+    removes the L5 and L6 pyramidal cells below, most of the far field of a contact in L4/L5."""
+    design = default_design().replace(**BASE)
+    depth = float(-np.median(build_probe(design).positions_um[:, 2]))
+    b = design.population.column.layer_boundaries_um
+    assert b[2] <= depth < b[3] - 20.0 and b[4] - depth == 1000.0
+    base = _level()
+    deep = _level(**{"population.column.layer_boundaries_um": (*b[:4], depth + 2100.0)})
+    thin = _level(**{"population.column.layer_boundaries_um": (*b[:3], depth + 5.0, depth + 10.0)})
+    assert base < deep and 0.001 < 1 - (base / deep) ** 2 < 0.1
+    assert (thin / base) ** 2 < 0.5
+
+
 def test_background_on_by_default_and_switchable():
     design = default_design().replace(**BASE)
     probe = build_probe(design)
