@@ -16,7 +16,10 @@ are published for those devices:
 - ``median_isi_cv``: median coefficient of variation of the inter-spike intervals of cells with
   >= 10 spikes;
 - ``shape_similarity``: median pairwise cosine similarity of the best-channel waveforms of those
-  units (SpikeInterface's ground-truth generator: 0.969).
+  units (SpikeInterface's ground-truth generator: 0.969);
+- ``noise_over_bench``: ``noise_uV_rms`` over the noise of the same channel on the bench (its site
+  in saline before implantation, and its amplifier: `bench_noise_uV_rms`), against the published
+  rise of microelectrode noise from in vitro to in vivo.
 
 `REFERENCES` holds the published range of each, with its source (also in
 ``docs/references.md``); `calibrate` returns the table that ``neurosim calibrate`` prints.
@@ -76,6 +79,13 @@ class Reference:
     source: str
 
 
+#: Noise of implanted microelectrodes over that of the same electrodes in vitro: 1.5-3x for Utah
+#: arrays and TDT microwires in rat cortex under deep anaesthesia (Walker lab, University of Utah,
+#: 2018; OpenAlex W2901937024; their impedance rose 2.25-9x). The twin's ratio is its in-brain
+#: noise over its channel on the bench (`bench_noise_uV_rms`: site in saline + amplifier).
+IN_VIVO_OVER_BENCH = Reference(1.5, 3.0, "x bench", "in vivo / in vitro, Utah and microwire arrays "
+                               "(Walker lab 2018, OpenAlex W2901937024)")
+
 #: Published ranges per device and quantity (see docs/references.md for the details).
 REFERENCES: dict[str, dict[str, Reference]] = {
     "neuropixels1": {
@@ -87,6 +97,7 @@ REFERENCES: dict[str, dict[str, Reference]] = {
         "narrow_fraction": Reference(0.08, 0.35, "", "Bartho et al. 2004; Siegle et al. 2021"),
         "median_isi_cv": Reference(0.7, 1.5, "", "Softky & Koch 1993; Shinomoto et al. 2003"),
         "shape_similarity": Reference(0.0, 0.97, "", "SpikeInterface generator 0.969 (issue 12)"),
+        "noise_over_bench": IN_VIVO_OVER_BENCH,
     },
     "utah": {
         "noise_uV_rms": Reference(10.0, 20.0, "uV rms", "Suner et al. 2005; Chestek et al. 2011"),
@@ -95,6 +106,7 @@ REFERENCES: dict[str, dict[str, Reference]] = {
         "narrow_fraction": Reference(0.08, 0.35, "", "Bartho et al. 2004; Vigneswaran et al. 2011"),
         "median_isi_cv": Reference(0.7, 1.5, "", "Softky & Koch 1993; Shinomoto et al. 2003"),
         "shape_similarity": Reference(0.0, 0.97, "", "SpikeInterface generator 0.969 (issue 12)"),
+        "noise_over_bench": IN_VIVO_OVER_BENCH,
     },
 }
 DEVICES = tuple(REFERENCES)
@@ -173,22 +185,39 @@ def amplifier_noise_from_bench(design: Design, bench_noise_uV_rms: float, *,
     ValueError
         If the site's thermal noise alone exceeds the bench number (no amplifier noise fits).
     """
-    import electrode_models as em
     from electrode_models._validation import check_range
-    from neurosim.electrodes import build_probe
 
     total = check_range("bench_noise_uV_rms", bench_noise_uV_rms, 0.0, 1000.0, "uV rms", low_inclusive=False)
+    thermal = saline_site_noise_uV_rms(design, sigma_S_per_m=sigma_S_per_m, temperature_K=temperature_K)
+    if thermal >= total:
+        imp = design.implant
+        raise ValueError(f"bench_noise_uV_rms must exceed the site's thermal noise in saline "
+                         f"({thermal:.3g} uV rms for {imp.material}), got {total:g}")
+    return float(np.sqrt(total ** 2 - thermal ** 2))
+
+
+def saline_site_noise_uV_rms(design: Design, *, sigma_S_per_m: float = SALINE_SIGMA_S_PER_M,
+                             temperature_K: float = SALINE_TEMPERATURE_K) -> float:
+    """Thermal noise (µV rms) of the design's median site in saline before implantation.
+
+    ``electrode_models.interface_thermal_noise_uV_rms`` over the front-end band, loaded by the
+    amplifier input, with the saline's conductivity and temperature and no encapsulation.
+    """
+    import electrode_models as em
+    from neurosim.electrodes import build_probe
+
     imp, fe = design.implant, design.chip.front_end
-    probe = build_probe(design)
-    radius = float(np.median(probe.radius_um))
-    thermal = em.interface_thermal_noise_uV_rms(
+    radius = float(np.median(build_probe(design).radius_um))
+    return em.interface_thermal_noise_uV_rms(
         imp.material, radius, fe.highpass_hz, fe.lowpass_hz, temperature_K, sigma_S_per_m, 1.0,
         input_capacitance_pF=imp.amplifier_input_capacitance_pF or None,
         input_resistance_ohm=imp.amplifier_input_resistance_ohm)
-    if thermal >= total:
-        raise ValueError(f"bench_noise_uV_rms must exceed the site's thermal noise in saline "
-                         f"({thermal:.3g} uV rms for {imp.material}, radius {radius:.3g} um), got {total:g}")
-    return float(np.sqrt(total ** 2 - thermal ** 2))
+
+
+def bench_noise_uV_rms(design: Design) -> float:
+    """Noise (µV rms) of the design's channel on the bench: its site in saline before implantation
+    (`saline_site_noise_uV_rms`) and its amplifier, over the front-end band."""
+    return float(np.hypot(saline_site_noise_uV_rms(design), design.chip.front_end.noise_uV_rms))
 
 
 def trough_to_peak_ms(waveforms_uV: np.ndarray, fs_hz: float) -> np.ndarray:
@@ -276,8 +305,12 @@ def measure(path: str | Path) -> dict[str, float]:
         if len(t) >= 10:
             isi = np.diff(t)
             cvs.append(isi.std() / isi.mean())
+    import tomllib
+
+    design = Design.from_dict(tomllib.loads(d["attrs/root"]["design_toml"]))
     return {
         "noise_uV_rms": float(np.median(noise)),
+        "noise_over_bench": float(np.median(noise)) / bench_noise_uV_rms(design),
         "units_per_channel": float(good.sum() / max(n_ch, 1)),
         "median_amplitude_uV": float(np.median(peak[good])) if good.any() else float("nan"),
         "narrow_fraction": float(np.mean(width[~np.isnan(width)] < NARROW_MS)) if np.isfinite(width).any()

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from neurosim.calibration import (DEVICES, NP1_SALINE_NOISE_UV_RMS, REFERENCES, amplifier_noise_from_bench,
-                                  calibrate, calibration_design, format_table, shape_similarity,
+                                  bench_noise_uV_rms, calibrate, calibration_design, format_table, shape_similarity,
                                   trough_to_peak_ms)
 from neurosim.noise_budget import electrode_band_noise_uV_rms
 
@@ -51,6 +51,7 @@ def test_np1_channel_noise_in_saline_is_jun_2017_and_higher_in_tissue():
     np1 = calibration_design("neuropixels1", 1.0)
     saline = np1.replace(**{"tissue.conductivity_S_per_m": 1.5, "tissue.temperature_K": 298.15})
     assert electrode_band_noise_uV_rms(saline) == pytest.approx(NP1_SALINE_NOISE_UV_RMS, rel=0.01)
+    assert bench_noise_uV_rms(np1) == pytest.approx(NP1_SALINE_NOISE_UV_RMS, rel=1e-9)
     # the amplifier left over is well above the 2.4 uV of subtracting the in-tissue thermal noise
     assert 4.0 < np1.chip.front_end.noise_uV_rms < 5.1
     tissue = electrode_band_noise_uV_rms(np1)
@@ -81,6 +82,18 @@ def test_utah_reference_records_the_cerebus_band_and_its_encapsulation_noise():
     # the median site (its own spread ~1): bare thermal and the encapsulation's add in power; the
     # amplifier's 10 pF input shunts a little of both at the top of the band
     assert chronic == pytest.approx(np.hypot(bare, johnson), rel=0.1)
+    # on the bench (saline, 298 K, before implantation) the same channel is the Pt tip's thermal
+    # noise in saline, its CPE's closed form (Re Z = cos(n pi/2) |Z_CPE|, |Z_CPE| ~ f^-n) with
+    # the saline's spreading resistance, and the amplifier
+    from electrode_models.materials import CPE_PARAMS
+
+    q, n = CPE_PARAMS["Pt"]
+    area = np.pi * (20e-6) ** 2
+    f1, f2 = fe.highpass_hz, fe.lowpass_hz
+    re_int = 1 / (4 * 1.5 * 20e-6) * (f2 - f1) + np.cos(n * np.pi / 2) / (q * area * (2 * np.pi) ** n) \
+        * (f2 ** (1 - n) - f1 ** (1 - n)) / (1 - n)
+    saline = np.sqrt(4 * kb * 298.15 * re_int) * 1e6
+    assert bench_noise_uV_rms(utah) == pytest.approx(np.hypot(saline, fe.noise_uV_rms), rel=0.05)
 
 
 def test_amplifier_noise_from_bench_rejects_impossible_bench_numbers():
