@@ -34,8 +34,8 @@ from .chronic import (ChronicParams, ChronicState, cell_survival_mask, channel_y
 from .drift import (DRIFT_KINDS, DriftingTemplates, DriftMotion, compute_drifting_templates,
                     inject_spikes_drifting, nonrigid_scale, spike_displacements_um)
 from .materials import (amplifier_divider_gain, electrode_impedance, encapsulation_resistance_ohm,
-                        impedance_spectrum, interface_thermal_noise_uV_rms, list_materials, spreading_resistance_ohm,
-                        thermal_noise_psd_V2_per_hz)
+                        impedance_spectrum, interface_thermal_noise_uV_rms, list_materials,
+                        spreading_resistance_ohm, thermal_noise_psd_V2_per_hz)
 from .cells import (CELL_CLASSES, CLASS_ALIASES, EXCITATORY_CLASSES, NUM_VARIANTS,
                     assign_cell_classes, cell_variant, draw_spin_rad, draw_variants, get_morphology,
                     is_excitatory_class, load_swc)
@@ -56,7 +56,8 @@ __all__ = [
     "DEFAULT_RADII_UM", "DEFAULT_SIGMA_S_PER_M", "FourSphereConductor",
     "ANATOMICAL_CLASSES", "ChronicParams", "ChronicState", "HalfSpaceConductor", "InfiniteConductor",
     "amplifier_divider_gain", "anatomical_class", "cell_survival_mask", "channel_yield",
-    "chronic_state", "encapsulation_resistance_ohm", "impedance_factor", "impedance_spectrum", "interface_thermal_noise_uV_rms",
+    "chronic_state", "encapsulation_resistance_ohm", "impedance_factor", "impedance_spectrum",
+    "interface_thermal_noise_uV_rms",
     "kill_zone_radius_um", "layout_anatomical_class", "signal_attenuation",
     "thermal_noise_psd_V2_per_hz",
     "CELL_CLASSES", "CLASS_ALIASES", "EXCITATORY_CLASSES", "NUM_VARIANTS", "assign_cell_classes",

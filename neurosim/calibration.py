@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import logging
 import tempfile
+import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -259,8 +260,6 @@ def band_noise_uV_rms(result: dict) -> np.ndarray:
     result : dict
         `neurosim.io.read_result` of the file, with ``traces=True``.
     """
-    import tomllib
-
     from scipy.signal import butter, sosfiltfilt
 
     if "recording/traces_uV" not in result:
@@ -305,8 +304,6 @@ def measure(path: str | Path) -> dict[str, float]:
         if len(t) >= 10:
             isi = np.diff(t)
             cvs.append(isi.std() / isi.mean())
-    import tomllib
-
     design = Design.from_dict(tomllib.loads(d["attrs/root"]["design_toml"]))
     return {
         "noise_uV_rms": float(np.median(noise)),

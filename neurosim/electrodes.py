@@ -258,7 +258,8 @@ def far_cell_background_uV_rms(design, probe: ProbeSetup, activity=None, *, num_
     cells at distances log-uniform in ``[R_o, max_distance_um]`` (weight ``4π d³ ln(R_max/R_o)``),
     uniform directions, zero weight outside the grey matter (above the cortical surface and
     below layer 6, in the white matter: ``population.column.layer_boundaries_um``), cell classes
-    drawn for their depth, random variants, spins and orientations — the same library as the simulated cells.
+    drawn for their depth, random variants, spins and orientations — the same library as the
+    simulated cells.
 
     Assumptions
     -----------

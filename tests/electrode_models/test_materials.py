@@ -145,7 +145,8 @@ def test_divider_closed_form_and_small_site_loss():
 @pytest.mark.parametrize("call, match", [
     (lambda: impedance_spectrum("Pt", 10.0, [0.0]), r"f_hz must be in \(0, 1e6\] Hz"),
     (lambda: impedance_spectrum("Pt", 10.0, [1e3], impedance_factor=0.0), r"impedance_factor must be in \(0, 100\]"),
-    (lambda: impedance_spectrum("Pt", 10.0, [1e3], encapsulation_ohm=-1.0), r"encapsulation_ohm must be in \[0, 1e\+?10\] Ω"),
+    (lambda: impedance_spectrum("Pt", 10.0, [1e3], encapsulation_ohm=-1.0),
+     r"encapsulation_ohm must be in \[0, 1e\+?10\] Ω"),
     (lambda: encapsulation_resistance_ohm("Pt", 10.0, 0.5), r"impedance_rise must be in \[1, 100\]"),
     (lambda: amplifier_divider_gain("Pt", 10.0, [1e3], input_capacitance_pF=-1.0), r"input_capacitance_pF must be in \[0, 1e\+06\] pF"),
     (lambda: amplifier_divider_gain("Pt", 10.0, [1e3], input_resistance_ohm=1.0), r"input_resistance_ohm must be in"),

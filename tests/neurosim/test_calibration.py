@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from neurosim.calibration import (DEVICES, NP1_SALINE_NOISE_UV_RMS, REFERENCES, amplifier_noise_from_bench,
-                                  bench_noise_uV_rms, calibrate, calibration_design, format_table, shape_similarity,
-                                  trough_to_peak_ms)
+                                  bench_noise_uV_rms, calibrate, calibration_design, format_table,
+                                  shape_similarity, trough_to_peak_ms)
 from neurosim.noise_budget import electrode_band_noise_uV_rms
 
 
