@@ -2,7 +2,8 @@
 
 A chip designer's F1 or an algorithm team's training set is only as good as the recordings it is
 computed on. This module runs the twin on reference devices (a Neuropixels 1.0 shank with TiN
-sites, a Utah array with Pt tips, 90 days after implantation) and measures, from the files a user gets, the quantities that
+sites in the default cortex, a Utah array with Pt tips in motor cortex during a reaching task,
+90 days after implantation) and measures, from the files a user gets, the quantities that
 are published for those devices:
 
 - ``noise_uV_rms``: total noise, the median over channels of the MAD estimate of the band-passed
@@ -55,6 +56,11 @@ UTAH_DAYS = 90.0
 #: which the published chronic Utah recordings were made filters its front end to 7.5 kHz and
 #: high-passes the spike band at 250 Hz (Suner et al. 2005; Chestek et al. 2011).
 UTAH_BAND_HZ = (250.0, 7500.0)
+#: Population of the Utah reference: the published chronic Utah recordings are from the primary
+#: motor cortex of macaques performing reaching or button-pressing tasks (Suner et al. 2005;
+#: Chestek et al. 2011), the condition of the twin's ``motor_cortex`` model (cosine-tuned cells at
+#: the baseline and depth of Moran & Schwartz 1999, during a synthetic centre-out task).
+UTAH_POPULATION = "motor_cortex"
 #: Spikes a unit needs in the recording to count as isolatable (a sorter clusters spikes; at the
 #: 60 s acceptance length this is the 0.1 Hz criterion).
 MIN_SPIKES = 6
@@ -115,7 +121,8 @@ DEVICES = tuple(REFERENCES)
 
 def calibration_design(device: str, duration_s: float = 10.0, *, num_channels: int | None = None,
                        seed: int = 20261129) -> Design:
-    """The reference design of ``device`` (``"neuropixels1"``: TiN shank; ``"utah"``: Pt Utah 96).
+    """The reference design of ``device`` (``"neuropixels1"``: TiN shank in the default cortex,
+    AP band; ``"utah"``: Pt Utah 96 at day 90 in motor cortex, Cerebus spike band).
 
     Parameters
     ----------
@@ -145,6 +152,7 @@ def calibration_design(device: str, duration_s: float = 10.0, *, num_channels: i
         # the published Utah numbers are from chronic implants (months to years): day 90
         changes.update({"implant.layout": "utah96", "implant.material": "Pt",
                         "implant.days_since_implant": UTAH_DAYS,
+                        "population.model": UTAH_POPULATION,
                         "chip.front_end.highpass_hz": UTAH_BAND_HZ[0],
                         "chip.front_end.lowpass_hz": UTAH_BAND_HZ[1]})
     return default_design().replace(**changes)
