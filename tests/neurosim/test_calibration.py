@@ -63,9 +63,9 @@ def test_np1_channel_noise_in_saline_is_jun_2017_and_higher_in_tissue():
 
 
 def test_utah_reference_records_the_cerebus_band_and_its_encapsulation_noise():
-    """The chronic Utah reference: motor cortex, the Cerebus's spike band, and at day 90 its sites carry the
-    Johnson noise of the encapsulation, the series resistance R with |Z0 + R| = F(90) |Z0| at
-    1 kHz (Z0: the bare Pt tip in tissue, F: the chronic rise of |Z|)."""
+    """The chronic Utah reference: motor cortex, the Cerebus's spike band, and at day 90 its sites
+    carry the Johnson noise of the encapsulation, the series resistance R with |Z0 + R| = F(90) |Z0|
+    at 1 kHz (Z0: the bare Pt tip in tissue, F: the chronic rise of |Z|)."""
     from electrode_models import impedance_factor, impedance_spectrum
 
     kb = 1.380649e-23
