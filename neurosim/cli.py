@@ -609,13 +609,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv=None) -> int:
     from neurosim.design import DesignError
+    from neurosim.interrupt import clear_stop, stop_requested
 
     args = build_parser().parse_args(argv)
     previous = _exit_cleanly_on_sigterm()
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")
     try:
-        return args.func(args)
+        status = args.func(args)
     except DesignError as exc:
         print(f"neurosim: {exc}", file=sys.stderr)
         return 2
@@ -624,22 +625,40 @@ def main(argv=None) -> int:
             raise
         print(f"neurosim: error: {exc}", file=sys.stderr)
         return 2
+    except BaseException:
+        # a signal's SystemExit can surface as another exception (a SystemError out of a compiled
+        # call): exit with the signal's status all the same (`neurosim.interrupt`)
+        if stop_requested() is not None:
+            raise SystemExit(128 + stop_requested()) from None
+        raise
     finally:
+        signum = stop_requested()
+        clear_stop()
         if previous is not None:
             import signal
 
             signal.signal(signal.SIGTERM, previous)
+    # a stop whose exception was lost after the last safe point: report the signal all the same
+    return status if signum is None else 128 + signum
 
 
 def _exit_cleanly_on_sigterm():
-    """SIGTERM raises SystemExit, so that temporary files are removed as on Ctrl-C
-    (`neurosim.io.atomic`); only from the main thread. Returns the handler it replaced."""
+    """SIGTERM records a stop request and raises SystemExit, so that temporary files are removed
+    as on Ctrl-C (`neurosim.io.atomic`; `neurosim.interrupt` for when that exception is lost);
+    only from the main thread. Returns the handler it replaced."""
     import signal
     import threading
 
+    from neurosim.interrupt import request_stop
+
     if threading.current_thread() is not threading.main_thread():
         return None
-    return signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
+
+    def _on_sigterm(signum, frame):
+        request_stop(signum)
+        sys.exit(128 + signum)
+
+    return signal.signal(signal.SIGTERM, _on_sigterm)
 
 
 if __name__ == "__main__":

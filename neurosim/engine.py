@@ -34,6 +34,8 @@ from typing import Callable, Iterator, Protocol
 import numpy as np
 from tqdm.auto import tqdm
 
+from neurosim.interrupt import check_stop
+
 __all__ = ["Chunk", "ChunkEngine", "Source", "Sink", "FunctionSource", "SpikeSource", "NoiseSource",
            "num_threads", "resolve_n_jobs"]
 
@@ -189,6 +191,7 @@ class ChunkEngine:
         pairs = list(zip(self.bounds[:-1], self.bounds[1:]))
         with num_threads(n_jobs):
             for start, stop in tqdm(pairs, desc="recording", unit="chunk", disable=not progress):
+                check_stop()  # a signal whose exception was lost still stops the run here
                 self.process_chunk(int(start), int(stop), buf)
         return dict(self.timings_s)
 

@@ -6,7 +6,8 @@ half a file, and a failed write leaves nothing under the final name.
 
 - The temporary name is ``<name>.tmp-<pid><suffix>``; it is removed when the block fails,
   including on Ctrl-C (KeyboardInterrupt) and, under the ``neurosim`` command, on SIGTERM
-  (turned into SystemExit by `neurosim.cli.main`).
+  (turned into SystemExit by `neurosim.cli.main`; `neurosim.interrupt` when that exception is
+  lost).
 - A process killed with SIGKILL cannot clean up: the next write to the same path recognises
   temporary files whose process no longer exists and removes them (`remove_stale_temps`).
 - `check_writable` tells, before any work, that an output cannot be written, naming the path and
