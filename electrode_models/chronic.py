@@ -90,8 +90,6 @@ class ChronicState:
 
     Attributes
     ----------
-    impedance_factor : np.ndarray, shape (n_channels,), multiplies |Z(1 kHz)| (> 0): the
-        encapsulation rise times the channel's spread, ``encapsulation_rise * impedance_spread``.
     attenuation : np.ndarray, shape (n_channels,), multiplies the neural signal, in (0, 1].
     alive : np.ndarray of bool, shape (n_channels,).
     impedance_spread : np.ndarray, shape (n_channels,), the channel's own |Z| factor (site-to-site
@@ -102,11 +100,15 @@ class ChronicState:
         the encapsulating tissue.
     """
 
-    impedance_factor: np.ndarray
     attenuation: np.ndarray
     alive: np.ndarray
     impedance_spread: np.ndarray
     encapsulation_rise: float
+
+    @property
+    def impedance_factor(self) -> np.ndarray:
+        """Factor on each channel's |Z(1 kHz)|: ``encapsulation_rise * impedance_spread``."""
+        return self.encapsulation_rise * self.impedance_spread
 
 
 def _days(days_since_implant) -> float:
@@ -158,8 +160,7 @@ def chronic_state(days_since_implant: float, num_channels: int, seed: int,
     z_log = rng.standard_normal(n)
     f = impedance_factor(days_since_implant, params)
     spread = np.exp(params.impedance_sd_log * z_log - 0.5 * params.impedance_sd_log ** 2)
-    return ChronicState(impedance_factor=f * spread,
-                        attenuation=np.full(n, signal_attenuation(days_since_implant, params)),
+    return ChronicState(attenuation=np.full(n, signal_attenuation(days_since_implant, params)),
                         alive=u_dead < channel_yield(days_since_implant, params),
                         impedance_spread=spread, encapsulation_rise=f)
 

@@ -1,5 +1,7 @@
 """The chunk engine: one chain of stages, bit-identical for any chunk size and any n_jobs."""
 
+from signal import SIGTERM
+
 import numba
 import numpy as np
 import pytest
@@ -8,6 +10,7 @@ from scipy import signal
 import neurosim.pipeline as pipeline
 from neurosim.chip_stage import ChipChain
 from neurosim.engine import ChunkEngine, FunctionSource, num_threads, resolve_n_jobs
+from neurosim.interrupt import check_stop, clear_stop, request_stop
 
 
 def test_any_chunk_size_and_any_n_jobs_give_identical_files(tiny_design, tmp_path, h5_digest):
@@ -28,14 +31,17 @@ def test_any_chunk_size_and_any_n_jobs_give_identical_files(tiny_design, tmp_pat
     assert sum(stages.values()) <= r.timings_s["recording_s"] + 1e-6
 
 
+class _PassThroughChip:
+    """A chip stage that returns its input as codes and receives nothing."""
+
+    last_received, last_lfp = (np.zeros(0, np.int64), np.zeros(0, np.int32)), None
+
+    def process(self, x):
+        return x.copy()
+
+
 def test_engine_ends_chunks_on_block_boundaries_and_restores_threads():
     seen = []
-
-    class Chip:
-        last_received, last_lfp = (np.zeros(0, np.int64), np.zeros(0, np.int32)), None
-
-        def process(self, x):
-            return x.copy()
 
     class Sink:
         name = "sink"
@@ -47,7 +53,7 @@ def test_engine_ends_chunks_on_block_boundaries_and_restores_threads():
         x += np.arange(start, start + len(x), dtype=np.float32)[:, None]
 
     before = numba.get_num_threads()
-    engine = ChunkEngine([FunctionSource("ramp", ramp)], Chip(), [Sink()], num_samples=25,
+    engine = ChunkEngine([FunctionSource("ramp", ramp)], _PassThroughChip(), [Sink()], num_samples=25,
                          num_channels=2, chunk_samples=7, boundaries=10)
     engine.run(progress=False, n_jobs=1)
     assert numba.get_num_threads() == before
@@ -93,3 +99,40 @@ def test_template_peaks_match_the_recursive_filter(tiny_design):
                 continue
             y = signal.sosfilt(sos, np.r_[Templates.waveforms_uV[i, :, q].astype(float), np.zeros(pad)])
             assert peaks[i, q] == pytest.approx(y[np.argmax(np.abs(y))], rel=1e-9, abs=1e-9)
+
+
+class _StopSink:
+    """Records the chunks it gets; at chunk ``lose_at`` it plays a signal whose exception was lost
+    (a stop request recorded, its SystemExit gone: `neurosim.interrupt`)."""
+
+    name = "sink"
+
+    def __init__(self, lose_at=None):
+        self.starts, self.lose_at = [], lose_at
+
+    def process(self, chunk, start):
+        self.starts.append(start)
+        if len(self.starts) == self.lose_at:
+            request_stop(SIGTERM)
+
+
+def _stop_engine(sink):
+    return ChunkEngine([], _PassThroughChip(), [sink], num_samples=100, num_channels=2, chunk_samples=10)
+
+
+def test_a_lost_sigterm_stops_the_chunk_loop_at_the_next_chunk():
+    sink = _StopSink(lose_at=3)
+    try:
+        with pytest.raises(SystemExit) as exc:
+            _stop_engine(sink).run(progress=False, n_jobs=1)
+    finally:
+        clear_stop()
+    assert exc.value.code == 128 + SIGTERM
+    assert sink.starts == [0, 10, 20]            # nothing processed after the request
+
+
+def test_without_a_stop_request_the_loop_runs_to_the_end():
+    sink = _StopSink()
+    _stop_engine(sink).run(progress=False, n_jobs=1)
+    assert sink.starts == list(range(0, 100, 10))
+    check_stop()                                  # no request: returns
